@@ -1,0 +1,10 @@
+"""Interactive explorers and NumPy reference operators for the transposed-convolution chapter.
+
+`widgets.ops` holds the mathematics (one source of truth); each explorer
+precomputes what it shows with it and draws it in JavaScript.
+"""
+
+from . import ops
+from .adjoint import AdjointExplorer
+
+__all__ = ["ops", "AdjointExplorer"]
