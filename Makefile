@@ -1,0 +1,130 @@
+# Build the book and run the tests. GNU make; recipes use tabs.
+#
+#   make book       venv + js, then build the HTML book with warnings as errors into _build/html
+#   make test       make book, then every test layer (unit/property, nbval, built book in
+#                   Chromium, live JupyterLab in Chromium); installs Chromium if none is found
+#   make serve      serve _build/html on http://127.0.0.1:$(PORT)/ (PORT=8000 by default)
+#   make notebooks  re-execute every notebook in place, deterministically (commit the result)
+#   make venv       create .venv (if missing) from requirements.txt + this package, editable
+#   make js         install the pinned book JavaScript (npm ci) and vendor it into book/_static/vendor
+#   make clean      remove _build/ and book/_static/vendor/ (keeps .venv and book/node_modules)
+#
+# Everything runs through $(VENV)/bin/python; nothing needs to be activated first.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOTSTRAP ?= python3
+VENV             ?= .venv
+PY               := $(VENV)/bin/python
+# jupyter-book has no `python -m` entry point; call its CLI through the venv's python
+JUPYTER_BOOK     := $(PY) -c 'from jupyter_book.cli.main import main; main()'
+# stamp file: rebuilt (pip install re-run) when the requirements or the package metadata change
+VENV_STAMP       := $(VENV)/.installed.stamp
+
+NPM              ?= npm
+BOOK_JS_LOCK     := book/package-lock.json
+# npm ci rewrites node_modules/.package-lock.json; it is the stamp for the JS install
+BOOK_JS_STAMP    := book/node_modules/.package-lock.json
+VENDOR_STAMP     := book/_static/vendor/licenses/PACKAGES.txt
+
+BUILD_DIR        := _build
+HTML_DIR         := $(BUILD_DIR)/html
+LANDING          := $(HTML_DIR)/book/index.html
+PORT             ?= 8000
+
+# Same environment for every notebook run: the book build, nbval and `make notebooks`.
+NB_ENV           := PYTHONHASHSEED=0 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+PYTEST           := $(PY) -m pytest -p no:cacheprovider
+# The execution cache keys on notebook code only; explorer JS/CSS and widgets.ops also
+# shape the outputs (the widget state embeds the explorer's script), so a change under
+# widgets/ since the last build empties the cache.
+WIDGETS_STAMP    := $(BUILD_DIR)/.widgets.stamp
+
+.PHONY: help venv js book serve clean test notebooks chromium
+
+help: ## list the targets
+	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------------------------
+# Python environment
+
+venv: $(VENV_STAMP) ## create .venv from requirements.txt and install this package (editable)
+
+$(VENV_STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+# ---------------------------------------------------------------------------------
+# Book JavaScript: pinned in book/package.json + book/package-lock.json, served from
+# _static/vendor/ so that the built book makes no request to another site.
+
+js: $(VENDOR_STAMP) ## npm ci the pinned widget/MathJax JS and copy it into book/_static/vendor
+
+$(BOOK_JS_STAMP): $(BOOK_JS_LOCK) book/package.json
+	$(NPM) ci --prefix book --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(VENDOR_STAMP): $(BOOK_JS_STAMP) book/vendor_js.py | $(VENV_STAMP)
+	$(PY) book/vendor_js.py
+
+# ---------------------------------------------------------------------------------
+# The book
+
+# _build/html/index.html (from book/_extra/index.html) redirects to book/index.html.
+book: venv js ## build the HTML book into _build/html (warnings are errors)
+	@if [ -f $(WIDGETS_STAMP) ] && [ -n "$$(find widgets -newer $(WIDGETS_STAMP) -type f | head -n 1)" ]; then \
+	  echo "widgets/ changed since the last build: re-executing every notebook"; rm -rf $(BUILD_DIR)/.jupyter_cache; fi
+	@mkdir -p $(BUILD_DIR) && touch $(WIDGETS_STAMP)
+	@start=$$(date +%s); \
+	$(NB_ENV) $(JUPYTER_BOOK) build . --builder html --path-output . --warningiserror --keep-going \
+	  && test -f $(LANDING) \
+	  && echo "Built in $$(( $$(date +%s) - start )) s. Landing page: $(abspath $(LANDING))"
+
+serve: ## serve _build/html on http://127.0.0.1:$(PORT)/
+	@test -f $(LANDING) || { echo "No built book; run 'make book' first." >&2; exit 1; }
+	@echo "Serving $(HTML_DIR) at http://127.0.0.1:$(PORT)/book/index.html (Ctrl-C stops)"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(HTML_DIR)
+
+clean: ## remove build outputs (_build, vendored JS); keeps .venv and book/node_modules
+	rm -rf $(BUILD_DIR) book/_static/vendor
+
+notebooks: venv ## re-execute every notebook in place, deterministically
+	@for nb in chapters/*.ipynb; do \
+	  echo "executing $$nb"; \
+	  $(NB_ENV) $(PY) -m jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$$nb" || exit 1; \
+	done
+
+# ---------------------------------------------------------------------------------
+# Tests
+
+# Chromium for the browser layers: a system one if present; else Debian's package when
+# running as root on Debian/Ubuntu; else Playwright's own download.
+FIND_CHROMIUM := $(PY) -c 'import sys; sys.path.insert(0, "tests"); from browser_util import find_chromium; print(find_chromium() or "")'
+
+chromium: venv ## make sure a Chromium is available for the browser tests
+	@if [ -n "$$($(FIND_CHROMIUM))" ]; then echo "Chromium: $$($(FIND_CHROMIUM))"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && grep -qiE 'debian|ubuntu' /etc/os-release; then \
+	  echo "No Chromium found: installing Debian's chromium package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "No Chromium found: trying Playwright's installer"; \
+	  $(PY) -m playwright install chromium; \
+	fi; \
+	if [ -z "$$($(FIND_CHROMIUM))" ]; then \
+	  echo "ERROR: no Chromium for the browser tests. Install one (Debian/Ubuntu as root: apt-get install chromium;" >&2; \
+	  echo "elsewhere: $(PY) -m playwright install chromium), or point \$$CHROMIUM at a Chromium/Chrome binary." >&2; \
+	  exit 1; \
+	fi; echo "Chromium: $$($(FIND_CHROMIUM))"
+
+test: book chromium ## build the book, then run every test layer (non-zero exit on any failure)
+	@echo "== Layer 1/4: widgets.ops and explorer states against PyTorch"
+	$(PYTEST) tests -m "not browser and not lab" -q
+	@echo "== Layer 2/4: nbval, strict, over chapters/"
+	$(NB_ENV) $(PYTEST) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg chapters -q
+	@echo "== Layer 3/4: the built book in headless Chromium"
+	$(PYTEST) tests -m browser -q
+	@echo "== Layer 4/4: live JupyterLab in headless Chromium"
+	$(PYTEST) tests -m lab -q
