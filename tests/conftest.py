@@ -1,0 +1,82 @@
+"""Shared fixtures: the built book served on 127.0.0.1, and headless Chromium.
+
+Browser tests need `make book` to have run (`make test` does it first) and a
+Chromium (`make test` installs one where it can). They fail, never skip, when
+either is missing: a green run must mean the pages were really checked.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+from browser_util import attach_request_recorder, find_chromium, launch_chromium, serve_directory  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BOOK_HTML = ROOT / "_build" / "html"
+
+
+def pytest_collection_modifyitems(items):
+    """Layers by file name: test_browser_* drive the built book, test_lab* a live JupyterLab."""
+    for item in items:
+        name = item.path.name
+        if name.startswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+        elif name.startswith("test_lab"):
+            item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture(scope="session")
+def book_url():
+    """Base URL of the built book, served from _build/html for the whole session."""
+    if not (BOOK_HTML / "book" / "index.html").is_file():
+        pytest.fail(f"no built book in {BOOK_HTML}: run `make book` first (`make test` does)")
+    with serve_directory(BOOK_HTML) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (a fresh context per test)."""
+    if find_chromium() is None:
+        pytest.fail("no Chromium found: `make test` installs Debian's chromium; or set $CHROMIUM")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, book_url):
+    """Open a page of the built book; after the test, assert it stayed clean.
+
+    `open_page("chapters/02_matrix_view.html", dark=False)` returns a Playwright
+    page whose explorers have rendered. When the test ends, the page must have
+    made no request outside the site, no failed request, and logged no error.
+    """
+    opened = []
+
+    def _open(path: str, *, dark: bool = False, width: int = 1280, height: int = 900):
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
+        )
+        page = context.new_page()
+        recorder = attach_request_recorder(page, book_url)
+        opened.append((path, page, recorder))
+        page.goto(book_url + path, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
+            page.wait_for_selector("[data-explorer]", timeout=15000)
+        return page
+
+    yield _open
+    for path, page, recorder in opened:
+        problems = recorder.problems()
+        page.context.close()
+        assert problems == [], f"{path}: {problems}"

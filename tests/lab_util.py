@@ -1,0 +1,155 @@
+"""Drive a live JupyterLab in headless Chromium: a fresh server per test session.
+
+The server runs as it would for a student (the project's venv kernel, the
+anywidget and ipywidgets lab extensions), on a free 127.0.0.1 port with a token,
+with its own temporary workspaces, settings and runtime folders, and on a copy of
+the chapters so that Lab's autosave never touches the committed notebooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+# Settings that keep a fresh Lab quiet: no news or update toasts over the page.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"JupyterLab did not answer {url} within {timeout} s")
+
+
+@contextlib.contextmanager
+def jupyterlab(notebooks):
+    """Start JupyterLab on copies of `notebooks`; yield (base_url, token)."""
+    work = pathlib.Path(tempfile.mkdtemp(prefix="tc-lab-"))
+    root = work / "root"
+    root.mkdir()
+    for notebook in notebooks:
+        shutil.copy(ROOT / notebook, root / pathlib.Path(notebook).name)
+    settings = work / "settings"
+    for name, values in LAB_SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(work / "config"),
+        JUPYTER_RUNTIME_DIR=str(work / "runtime"),
+        IPYTHONDIR=str(work / "ipython"),
+    )
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={work / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
+    ]
+    log = open(work / "server.log", "w")
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/api/status?token={token}", process)
+        yield base, token
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, timeout_ms: int = 180_000):
+    """Open `notebook` in Lab, run all its cells, and wait for `explorer` to render.
+
+    On failure a screenshot is left in the system's temp folder and its path is
+    added to the error, so a red CI run shows what Lab displayed.
+    """
+    try:
+        return _open_and_run_all(page, base, token, notebook, explorer, timeout_ms)
+    except Exception as error:
+        shot = pathlib.Path(tempfile.gettempdir()) / f"lab-failure-{pathlib.Path(notebook).stem}.png"
+        page.screenshot(path=str(shot))
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        shown = [errors.nth(i).inner_text()[:2000] for i in range(errors.count())]
+        raise AssertionError(
+            f"JupyterLab run of {notebook} failed (screenshot: {shot}): {error}; error outputs: {shown}"
+        ) from error
+
+
+def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms):
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
+    # The execution indicator says "idle" before any kernel is attached; the status
+    # bar names the kernel only once it is connected and ready.
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=timeout_ms)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    # Done when the last code cell has an execution count and the kernel is idle again.
+    last_prompt = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").last
+    page.wait_for_function(
+        "el => /\\[\\d+\\]/.test(el.textContent)", arg=last_prompt.element_handle(), timeout=timeout_ms
+    )
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=timeout_ms)
+    # Lab renders cells outside the viewport lazily (content-visibility), so wait
+    # for the explorer to exist, then scroll to it.
+    widget = page.locator(f"[data-explorer={explorer}]")
+    widget.wait_for(state="attached", timeout=timeout_ms)
+    widget.scroll_into_view_if_needed()
+    return widget
+
+
+def run_code_below(page, code: str, timeout_ms: int = 60_000) -> str:
+    """Append a code cell at the end of the open notebook, run it, return its text output."""
+    page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+    cell = page.locator(".jp-Notebook .jp-CodeCell").last
+    # Shift+Enter may add and select yet another empty cell; ours is the last one with a prompt number.
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    for index in range(cells.count() - 1, -1, -1):
+        if code.splitlines()[0] in cells.nth(index).locator(".jp-InputArea").inner_text():
+            cell = cells.nth(index)
+            break
+    output = cell.locator(".jp-OutputArea-output")
+    output.first.wait_for(timeout=timeout_ms)
+    return output.first.inner_text()
