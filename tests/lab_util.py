@@ -32,6 +32,19 @@ LAB_SETTINGS = {
 }
 
 
+# Under load Lab sometimes asks which kernel to start (its kernelspec request loses a
+# race with the notebook opening); a student would click "Select" (Python 3 is
+# preselected). The page does the same, whenever the dialog appears.
+ACCEPT_KERNEL_DIALOG = """
+new MutationObserver(() => {
+  const dialog = document.querySelector(".jp-Dialog");
+  if (!dialog || !/Select Kernel/.test(dialog.textContent)) return;
+  const select = [...dialog.querySelectorAll("button")].find((b) => b.textContent.trim() === "Select");
+  if (select) select.click();
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,6 +108,37 @@ def jupyterlab(notebooks):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def wait_for_idle_kernel(base: str, token: str, name: str, timeout: float = 180) -> None:
+    """Poll the server until a session for notebook `name` has an idle kernel."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as response:
+            sessions = json.load(response)
+        if any(s["path"].endswith(name) and s["kernel"]["execution_state"] == "idle" for s in sessions):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"no idle kernel for {name} within {timeout} s")
+
+
+@contextlib.contextmanager
+def notebook_in_lab(browser, notebook: str, explorer: str):
+    """A fresh Lab with `notebook` open, all cells run and `explorer` rendered; yields the page.
+
+    The page must raise no uncaught error while the test uses it.
+    """
+    name = pathlib.Path(notebook).name
+    with jupyterlab([notebook]) as (base, token):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.add_init_script(ACCEPT_KERNEL_DIALOG)
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        open_and_run_all(page, base, token, name, explorer)
+        yield page
+        context.close()
+        assert errors == [], errors
+
+
 def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, timeout_ms: int = 180_000):
     """Open `notebook` in Lab, run all its cells, and wait for `explorer` to render.
 
@@ -116,6 +160,8 @@ def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, 
 def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms):
     page.goto(f"{base}/lab/tree/{notebook}?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
+    # "Run All" in a notebook whose kernel is not up yet is dropped: wait for it first.
+    wait_for_idle_kernel(base, token, notebook, timeout=timeout_ms / 1000)
     # The execution indicator says "idle" before any kernel is attached; the status
     # bar names the kernel only once it is connected and ready.
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=timeout_ms)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 import pytest
-from lab_util import jupyterlab, open_and_run_all, run_code_below
+from lab_util import notebook_in_lab, run_code_below
 
 pytestmark = pytest.mark.lab
 
@@ -14,15 +14,8 @@ NOTEBOOK = "chapters/02_matrix_view.ipynb"
 
 @pytest.fixture(scope="module")
 def lab_page(browser):
-    with jupyterlab([NOTEBOOK]) as (base, token):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        open_and_run_all(page, base, token, "02_matrix_view.ipynb", "adjoint")
+    with notebook_in_lab(browser, NOTEBOOK, "adjoint") as page:
         yield page
-        context.close()
-        assert errors == [], errors
 
 
 def explorer_cells(page, grid, lit=False):

@@ -6,5 +6,8 @@ precomputes what it shows with it and draws it in JavaScript.
 
 from . import ops
 from .adjoint import AdjointExplorer
+from .output_size import OutputSizeCalculator
+from .scatter_add import ScatterAddPainter
+from .zero_insertion import FractionallyStridedView
 
-__all__ = ["ops", "AdjointExplorer"]
+__all__ = ["ops", "AdjointExplorer", "OutputSizeCalculator", "ScatterAddPainter", "FractionallyStridedView"]
