@@ -33,6 +33,14 @@ def button(page, label):
     return page.locator(f'{VIEW} button[aria-label="{label}"]')
 
 
+def go_to_first_step(page):
+    """The page opens at the first step, where "first step" is disabled; click it otherwise."""
+    first = button(page, "first step")
+    if first.is_enabled():
+        first.click()
+    assert first.is_disabled()
+
+
 def values(page, name):
     """The grid's visible text as rows (numbers, or None for a cell the window has not reached)."""
     cells = grid(page, name).evaluate_all(
@@ -79,10 +87,14 @@ def check_window_status(page, r, c, expected):
         assert expected[r][c] == 0
 
 
-def test_opens_where_the_notebook_left_it(open_page):
-    """The notebook's last cell set stage 'output', step 7: the saved state shows that."""
+def test_opens_at_the_input_and_reaches_any_window(open_page):
+    """The book shows the first stage; the stage menu and Next reach output cell (1, 2)."""
     page = open_page(PAGE)
-    assert page.locator(f'{VIEW} select[aria-label="stage"]').input_value() == "output"
+    assert page.locator(f'{VIEW} select[aria-label="stage"]').input_value() == "input"
+    assert "Stage 1 of 4" in status(page).inner_text()
+    choose_stage(page, "output")
+    for _ in range(1 * 5 + 2):
+        button(page, "next step").click()
     expected = torch_output(2, 3, 0)
     shown = values(page, "output")
     flat = [v for row in shown for v in row]
@@ -96,7 +108,7 @@ def test_opens_where_the_notebook_left_it(open_page):
 
 def test_step_buttons_walk_the_four_stages(open_page):
     page = open_page(PAGE)
-    button(page, "first step").click()
+    go_to_first_step(page)
     state = zero_insertion_state(2, 3, 0)
     assert values(page, "input") == state["input"]
     assert values(page, "inserted") is None and values(page, "output") is None
@@ -132,7 +144,7 @@ def test_step_buttons_walk_the_four_stages(open_page):
 
 def test_play_runs_to_the_end(open_page):
     page = open_page(PAGE)
-    button(page, "first step").click()
+    go_to_first_step(page)
     button(page, "play").click()
     assert button(page, "play").get_attribute("aria-pressed") == "true"
     # 3 stages + 25 output cells at 300 ms a step: about 8.5 s.
@@ -227,6 +239,11 @@ def test_input_and_output_look_different_in_both_themes(open_page, dark):
     def style(locator):
         return locator.evaluate("e => { const s = getComputedStyle(e); return [s.backgroundColor, s.color]; }")
 
+    # The page opens at the input; at the output stage every grid is on screen, the
+    # window on output cell (1, 2) after seven steps.
+    choose_stage(page, "output")
+    for _ in range(1 * 5 + 2):
+        button(page, "next step").click()
     input_bg, input_fg = style(cell(page, "input", 0, 0))
     output_bg, output_fg = style(cell(page, "output", 0, 0))
     border_bg, _ = style(cell(page, "padded", 0, 0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pathlib
 
 import anywidget
+import numpy as np
 import traitlets
 
 _JS_DIR = pathlib.Path(__file__).parent / "js"
@@ -46,6 +47,19 @@ class Choice(traitlets.Unicode):
         if value not in self.choices:
             raise ValueError(f"{self.name} must be one of {list(self.choices)}, got {value!r}")
         return value
+
+
+def as_numbers(array) -> list:
+    """Nested lists for the browser, with integral values as ints (a compact payload)."""
+    array = np.asarray(array)
+    if np.all(array == np.round(array)):
+        array = array.astype(int)
+    return array.tolist()
+
+
+def key(*parts) -> str:
+    """The key of a precomputed state: the control values joined by '|' (as the JS builds it)."""
+    return "|".join(str(p) for p in parts)
 
 
 def format_grid(values, indent: str = "  ") -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Choice, Explorer, format_grid
+from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
 
 KERNEL_SIZE = 3
 # The outline's worked kernel, a dense one, and small fixed random integers.
@@ -32,13 +32,6 @@ def example_input(size: int) -> np.ndarray:
     """The input x: 1, 2, 3, ... row by row ([[1, 2], [3, 4]] for size 2)."""
     return np.arange(1, size * size + 1, dtype=float).reshape(size, size)
 
-
-def as_numbers(array) -> list:
-    """Nested lists for the browser, with integral values as ints (a compact payload)."""
-    array = np.asarray(array)
-    if np.all(array == np.round(array)):
-        array = array.astype(int)
-    return array.tolist()
 
 
 def geometry(input_size: int, stride: int, padding: int) -> dict:
@@ -95,9 +88,6 @@ def _settings(*, with_kernel: bool):
                 else:
                     yield i, s, p
 
-
-def key(*parts) -> str:
-    return "|".join(str(p) for p in parts)
 
 
 class AdjointExplorer(Explorer):

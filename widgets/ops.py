@@ -24,6 +24,8 @@ string padding (``"same"``, ``"valid"``) is not supported.
 
 import numbers
 
+from typing import NamedTuple
+
 import numpy as np
 
 __all__ = [
@@ -240,15 +242,24 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _finish(out.reshape(n, c_out, out_h, out_w), bias, unbatched)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
-    """Transposed convolution by scatter-add, as ``torch.nn.functional.conv_transpose2d``.
+class _TransposeArgs(NamedTuple):
+    input: np.ndarray
+    weight: np.ndarray
+    bias: object
+    unbatched: bool
+    stride: tuple
+    padding: tuple
+    output_padding: tuple
+    dilation: tuple
+    groups: int
+    out_size: tuple
 
-    Defined for the scatter-add view: every input cell paints a copy of the kernel, scaled by its
-    value, into the output at ``S`` times its position, and overlapping copies add up. Padding
-    then crops ``P`` from each side and ``output_padding`` keeps that many extra rows/columns at
-    the bottom/right. ``weight`` is ``(C_in, C_out/groups, kH, kW)``. This is the readable
-    reference implementation; speed is not its goal.
+
+def _transpose_args(input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """Check a transposed convolution's arguments as PyTorch does; return them normalised.
+
+    Shared by every route to the transposed convolution (scatter-add, zero insertion), so they
+    accept and refuse exactly the same calls with the same messages.
     """
     input, weight, bias, unbatched = _check_arrays(input, weight, bias)
     stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
@@ -261,11 +272,30 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if c_in != c_in_w:
         raise ValueError(f"input has {c_in} channels, but weight.shape[0] is {c_in_w}")
     groups = _check_groups(groups, c_in, f"input channels ({c_in})")
-    c_out = c_out_per_group * groups
-    _check_bias(bias, c_out)
+    c_out_per_group, kh, kw = weight.shape[1:]
+    _check_bias(bias, c_out_per_group * groups)
     _check_output_padding(output_padding, stride, dilation)
-    out_h, out_w = _conv_transpose_size((h, w), (kh, kw), stride, padding, output_padding,
-                                        dilation)
+    out_size = _conv_transpose_size((h, w), (kh, kw), stride, padding, output_padding, dilation)
+    return _TransposeArgs(input, weight, bias, unbatched, stride, padding, output_padding,
+                          dilation, groups, out_size)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed convolution by scatter-add, as ``torch.nn.functional.conv_transpose2d``.
+
+    Defined for the scatter-add view: every input cell paints a copy of the kernel, scaled by its
+    value, into the output at ``S`` times its position, and overlapping copies add up. Padding
+    then crops ``P`` from each side and ``output_padding`` keeps that many extra rows/columns at
+    the bottom/right. ``weight`` is ``(C_in, C_out/groups, kH, kW)``. This is the readable
+    reference implementation; speed is not its goal.
+    """
+    (input, weight, bias, unbatched, stride, padding, output_padding, dilation, groups,
+     (out_h, out_w)) = _transpose_args(input, weight, bias, stride, padding, output_padding,
+                                        groups, dilation)
+    n, c_in, h, w = input.shape
+    _, c_out_per_group, kh, kw = weight.shape
+    c_out = c_out_per_group * groups
 
     dtype = _result_dtype(input, weight, bias)
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -458,20 +488,10 @@ def conv_transpose2d_via_zero_insertion(input, weight, bias=None, stride=1, padd
     Arguments and their validation are those of ``conv_transpose2d`` (same order, same errors).
     The convolution in step 3 spends most of its multiply-adds on zeros (``zero_insertion_macs``).
     """
-    input, weight, bias, unbatched = _check_arrays(input, weight, bias)
-    stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    dilation = _pair(dilation, "dilation", 1)
-    output_padding = _pair(output_padding, "output_padding", 0)
+    (input, weight, bias, unbatched, stride, padding, output_padding, dilation, groups,
+     _) = _transpose_args(input, weight, bias, stride, padding, output_padding, groups, dilation)
     n, c_in, h, w = input.shape
-    c_in_w, c_out_per_group, kh, kw = weight.shape
-    if c_in_w < 1 or c_out_per_group < 1:
-        raise ValueError(f"weight must be non-empty, got shape {weight.shape}")
-    if c_in != c_in_w:
-        raise ValueError(f"input has {c_in} channels, but weight.shape[0] is {c_in_w}")
-    groups = _check_groups(groups, c_in, f"input channels ({c_in})")
-    _check_bias(bias, c_out_per_group * groups)
-    _check_output_padding(output_padding, stride, dilation)
-    _conv_transpose_size((h, w), (kh, kw), stride, padding, output_padding, dilation)
+    _, c_out_per_group, kh, kw = weight.shape
 
     # Step 3's kernel: per group, (C_in/g, C_out/g) -> (C_out/g, C_in/g), then flip both
     # spatial axes. Flipping is what turns "paint the kernel" into "read through the kernel".

@@ -10,7 +10,7 @@ import numpy as np
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Choice, Explorer, format_grid
+from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
 
 KERNEL_SIZE = 3
 # The outline's worked kernel (corners and centre) and a dense one.
@@ -27,16 +27,6 @@ INPUT_CELLS = INPUT.size
 STRIDES = (1, 3)
 
 
-def as_numbers(array) -> list:
-    """Nested lists for the browser, with integral values as ints (a compact payload)."""
-    array = np.asarray(array)
-    if np.all(array == np.round(array)):
-        array = array.astype(int)
-    return array.tolist()
-
-
-def key(*parts) -> str:
-    return "|".join(str(p) for p in parts)
 
 
 def mask_input(mask: int) -> np.ndarray:

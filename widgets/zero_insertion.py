@@ -12,7 +12,7 @@ import numpy as np
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Choice, Explorer, format_grid
+from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
 
 STAGES = ("input", "inserted", "padded", "output")
 STAGE_LABELS = {
@@ -36,16 +36,6 @@ def example_kernel(size: int) -> np.ndarray:
     return np.arange(1, size * size + 1, dtype=float).reshape(size, size)
 
 
-def as_numbers(array) -> list:
-    """Nested lists for the browser, integral values as ints (every value here is integral)."""
-    array = np.asarray(array)
-    if np.all(array == np.round(array)):
-        array = array.astype(int)
-    return array.tolist()
-
-
-def key(*parts) -> str:
-    return "|".join(str(p) for p in parts)
 
 
 def settings():

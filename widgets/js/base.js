@@ -80,6 +80,13 @@ function selectControl({ label, options, value, onChange }) {
   };
 }
 
+// A native button with a visible text and an aria-label naming its action.
+function buttonControl(label, text, onClick = null) {
+  const button = h("button", { type: "button", class: "tc-button", "aria-label": label, text });
+  if (onClick) button.addEventListener("click", onClick);
+  return button;
+}
+
 function formatNumber(value) {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }

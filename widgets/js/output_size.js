@@ -88,7 +88,8 @@ function renderOutputSize({ model, el }) {
   const running = h("span", { class: "tc-os-running", "data-role": "running-total" });
   formula.append(h("span", { class: "tc-os-lhs", text: "=" }), result, running);
 
-  const playButton = h("button", { type: "button", class: "tc-os-play", "aria-label": "play", text: "▶ Play: add the terms one by one" });
+  const playButton = buttonControl("play", "▶ Play: add the terms one by one");
+  playButton.classList.add("tc-os-play");
 
   const stripBox = h("div", { class: "tc-os-strip-box" });
   const swatch = (cls, text) => h("span", {}, [h("span", { class: `tc-os-cell ${cls}`, "aria-hidden": "true" }), text]);

@@ -38,16 +38,11 @@ function renderScatterAdd({ model, el }) {
       onChange: (v) => setTrait(model, "stride", v),
     }),
   };
-  const button = (label, text, onClick) => {
-    const b = h("button", { type: "button", class: "tc-button", "aria-label": label, text });
-    b.addEventListener("click", onClick);
-    return b;
-  };
   const buttons = {
-    play: button("play", "Play", () => play()),
-    pause: button("pause", "Pause", () => pause(true)),
-    step: button("step", "Step", () => stepOnce()),
-    reset: button("reset", "Reset", () => reset()),
+    play: buttonControl("play", "Play", () => play()),
+    pause: buttonControl("pause", "Pause", () => pause(true)),
+    step: buttonControl("step", "Step", () => stepOnce()),
+    reset: buttonControl("reset", "Reset", () => reset()),
   };
   frame.controls.append(
     controls.kernel.el,

@@ -49,17 +49,12 @@ function renderZeroInsertion({ model, el }) {
       },
     }),
   };
-  const button = (label, text, onClick) => {
-    const b = h("button", { type: "button", class: "tc-button", "aria-label": label, text });
-    b.addEventListener("click", onClick);
-    return b;
-  };
   const buttons = {
-    first: button("first step", "|◀ First", () => { stopPlaying(); goTo(0); }),
-    previous: button("previous step", "◀ Back", () => { stopPlaying(); goTo(position() - 1); }),
-    next: button("next step", "Next ▶", () => { stopPlaying(); goTo(position() + 1); }),
-    last: button("last step", "Last ▶|", () => { stopPlaying(); goTo(lastPosition()); }),
-    play: button("play", "▶▶ Play", () => (timer ? stopPlaying() : startPlaying())),
+    first: buttonControl("first step", "|◀ First", () => { stopPlaying(); goTo(0); }),
+    previous: buttonControl("previous step", "◀ Back", () => { stopPlaying(); goTo(position() - 1); }),
+    next: buttonControl("next step", "Next ▶", () => { stopPlaying(); goTo(position() + 1); }),
+    last: buttonControl("last step", "Last ▶|", () => { stopPlaying(); goTo(lastPosition()); }),
+    play: buttonControl("play", "▶▶ Play", () => (timer ? stopPlaying() : startPlaying())),
   };
   buttons.play.setAttribute("aria-pressed", "false");
   for (const control of Object.values(controls)) frame.controls.append(control.el);
