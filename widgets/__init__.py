@@ -7,7 +7,10 @@ precomputes what it shows with it and draws it in JavaScript.
 from . import ops
 from .adjoint import AdjointExplorer
 from .output_size import OutputSizeCalculator
+from .overlap import OverlapExplorer
+from .pixel_shuffle import PixelShuffleExplorer
 from .scatter_add import ScatterAddPainter
+from .stacked import StackedLayersExplorer
 from .zero_insertion import FractionallyStridedView
 
-__all__ = ["ops", "AdjointExplorer", "OutputSizeCalculator", "ScatterAddPainter", "FractionallyStridedView"]
+__all__ = ["ops", "AdjointExplorer", "OutputSizeCalculator", "ScatterAddPainter", "FractionallyStridedView", "PixelShuffleExplorer", "OverlapExplorer", "StackedLayersExplorer"]

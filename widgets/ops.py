@@ -599,3 +599,174 @@ def output_padding_for(target, size, kernel_size, stride=1, padding=0, dilation=
 
 
 __all__ += ["max_output_padding", "conv_input_sizes", "output_padding_for"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pixel shuffle and its inverse (section 7, the fixes)
+# ---------------------------------------------------------------------------------------------
+
+def _check_shuffle_input(input, factor, name, op):
+    input = np.asarray(input)
+    if input.ndim < 3:
+        raise ValueError(f"{op} expects an input with at least 3 dimensions (..., C, H, W), "
+                         f"got shape {input.shape}")
+    if not _is_int(factor):
+        raise ValueError(f"{name} must be an int, got {factor!r}")
+    if factor < 1:
+        raise ValueError(f"{name} must be positive, got {factor}")
+    return input, int(factor)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """Rearrange ``(..., C*r*r, H, W)`` into ``(..., C, H*r, W*r)``, like ``F.pixel_shuffle``.
+
+    Defined for section 7 (the fixes): ``out[c, h*r + i, w*r + j] = in[c*r*r + i*r + j, h, w]``.
+    Each of the r*r channels that belong to output channel ``c`` fills one sub-pixel position
+    ``(i, j)`` of every r×r block, written here as one strided assignment per position (the
+    notebook derives the same permutation from reshape and transpose). Pure data movement: the
+    dtype is kept and every value appears exactly once in the output. Raises ``ValueError`` when
+    PyTorch refuses: fewer than 3 dimensions, a factor that is not a positive int, or a channel
+    count not divisible by r*r.
+    """
+    input, r = _check_shuffle_input(input, upscale_factor, "upscale_factor", "pixel_shuffle")
+    *lead, channels, height, width = input.shape
+    if channels % (r * r):
+        raise ValueError(f"pixel_shuffle needs the channel count to be divisible by "
+                         f"upscale_factor**2 = {r * r}, got {channels} channels")
+    c_out = channels // (r * r)
+    out = np.empty((*lead, c_out, height * r, width * r), dtype=input.dtype)
+    for i in range(r):
+        for j in range(r):
+            out[..., i::r, j::r] = input[..., i * r + j::r * r, :, :]
+    return out
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """Rearrange ``(..., C, H*r, W*r)`` into ``(..., C*r*r, H, W)``, like ``F.pixel_unshuffle``.
+
+    Defined for section 7 (the fixes): the inverse of ``pixel_shuffle``,
+    ``out[c*r*r + i*r + j, h, w] = in[c, h*r + i, w*r + j]``. Raises ``ValueError`` when PyTorch
+    refuses: fewer than 3 dimensions, a factor that is not a positive int, or a height or width
+    not divisible by r. One deliberate difference: on an input with no elements PyTorch 2.13
+    returns a tensor of the input's shape; this returns the shape the rule gives.
+    """
+    input, r = _check_shuffle_input(input, downscale_factor, "downscale_factor",
+                                    "pixel_unshuffle")
+    *lead, channels, height, width = input.shape
+    for axis, size in (("height", height), ("width", width)):
+        if size % r:
+            raise ValueError(f"pixel_unshuffle needs the {axis} to be divisible by "
+                             f"downscale_factor = {r}, got {size}")
+    out = np.empty((*lead, channels * r * r, height // r, width // r), dtype=input.dtype)
+    for i in range(r):
+        for j in range(r):
+            out[..., i * r + j::r * r, :, :] = input[..., i::r, j::r]
+    return out
+
+
+__all__ += ["pixel_shuffle", "pixel_unshuffle"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The checkerboard measure (section 6, checkerboard artifacts; used again in sections 7 and 8)
+# ---------------------------------------------------------------------------------------------
+
+def checkerboard_energy(image):
+    """The share of an image's variation that sits at the Nyquist frequencies: 0 to 1.
+
+    Defined for section 6 (checkerboard artifacts) and used in the later sections. For one image
+    ``x`` of shape ``(H, W)``:
+
+    1. remove the mean: ``d = x - x.mean()``;
+    2. take the 2-D discrete Fourier transform ``F = fft2(d)`` and its power ``|F|**2``;
+    3. return ``sum of |F[u, v]|**2 over the Nyquist bins / sum over all bins``.
+
+    The Nyquist bins are every bin whose row frequency is ``u = H/2`` *or* whose column frequency
+    is ``v = W/2``: the whole middle row and middle column of the (unshifted) spectrum. They hold
+    exactly the patterns that flip sign from one pixel to the next: ``(-1)**(h+w)`` (the
+    checkerboard, bin ``(H/2, W/2)``), ``(-1)**h`` times anything along the rows (horizontal
+    stripes of period 2, and the 1-2-4 pattern's row factor) and ``(-1)**w`` times anything along
+    the columns. By Parseval the denominator is ``H*W`` times the sum of ``d**2``, so the result
+    is the fraction of the image's variance that alternates with period 2. A smooth image gives
+    about 0, a pure period-2 pattern gives 1, and a smooth image plus a checkerboard of
+    amplitude ``a`` gives ``a**2 / (a**2 + var(smooth))``.
+
+    What it does not see: periods other than 2 (a stride-3 layer's period-3 pattern lands on bins
+    ``H/3``, ``2H/3``), and the ramp at an image's border, which spreads over every bin; crop the
+    border before measuring when it is not part of what you want to judge.
+
+    * A constant image (no variation, up to the rounding of its mean) returns ``0.0``: there is
+      nothing to share out, and nothing is divided by zero.
+    * ``image`` is a real array of shape ``(H, W)`` or a batch ``(..., H, W)``; the measure is
+      taken per image and the result has the batch shape (a Python float for one image).
+    * ``H`` and ``W`` must each be even or 1: an odd axis longer than 1 has no Nyquist bin (its
+      highest frequencies straddle half the sampling rate), so it is refused rather than
+      measured wrongly; crop one row or column. An axis of length 1 has no frequencies at all and
+      contributes no Nyquist bins (a 1-D profile ``p`` is measured as ``p[None, :]``).
+    * Values must be finite; integer and bool arrays are measured as float64.
+    """
+    x = np.asarray(image)
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"image must be a real numeric array, got dtype {x.dtype}")
+    if x.ndim < 2:
+        raise ValueError(f"image must have at least 2 dimensions (..., H, W), got shape {x.shape}")
+    h, w = x.shape[-2:]
+    if h < 1 or w < 1:
+        raise ValueError(f"image height and width must be >= 1, got {(h, w)}")
+    for name, n in (("height", h), ("width", w)):
+        if n > 1 and n % 2:
+            raise ValueError(
+                f"image {name} must be even or 1 (an odd axis has no Nyquist frequency), got {n}; "
+                f"crop one row or column")
+    x = x.astype(np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("image must contain only finite values")
+    if x.size == 0:  # an empty batch: an empty result of the batch shape
+        return np.zeros(x.shape[:-2])
+    d = x - x.mean(axis=(-2, -1), keepdims=True)
+    power = np.abs(np.fft.fft2(d)) ** 2
+    nyquist = np.zeros((h, w), dtype=bool)
+    if h % 2 == 0:
+        nyquist[h // 2, :] = True
+    if w % 2 == 0:
+        nyquist[:, w // 2] = True
+    total = power.sum(axis=(-2, -1))
+    share = power[..., nyquist].sum(axis=-1)
+    # "Constant" means the deviations are no bigger than the rounding error of the mean (a few
+    # float64 ulps of the largest value), so 0.1 * ones(4, 4) gives 0, not a ratio of round-off.
+    scale = np.abs(x).max(axis=(-2, -1))
+    spread = np.abs(d).max(axis=(-2, -1))
+    constant = spread <= 16 * np.finfo(np.float64).eps * scale
+    result = np.where(constant, 0.0, share / np.where(constant, 1.0, total))
+    result = np.clip(result, 0.0, 1.0)  # the ratio can overshoot 1 by round-off
+    return float(result) if result.ndim == 0 else result
+
+
+__all__ += ["checkerboard_energy"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Is the overlap uniform? The verdict of the architectures table (section 9)
+# ---------------------------------------------------------------------------------------------
+
+def overlap_is_uniform(kernel_size, stride, dilation=1):
+    """Whether every interior output position of a 1-D transposed conv gets the same tap count.
+
+    Defined for section 9 (the design-patterns table), from ``overlap_profile``: the profile of an
+    input long enough that its interior (the positions every kernel tap can reach from some input
+    cell, away from both ends) spans several strides, and the verdict is whether all interior
+    counts are equal. Pure geometry: it says nothing about the kernel's values (section 6 shows a
+    uniform-overlap layer with a periodic output). Padding only crops the border, so it is not an
+    argument. For D = 1 the answer is "S divides K"; with dilation, "S divides K and gcd(D, S) = 1".
+    """
+    kernel = _single(kernel_size, "kernel_size", 1)
+    stride = _single(stride, "stride", 1)
+    dilation = _single(dilation, "dilation", 1)
+    reach = dilation * (kernel - 1)  # the first position every tap can reach
+    size = -(-reach // stride) + 3 * stride + 1
+    profile = overlap_profile(size, kernel, stride, 0, dilation)
+    interior = profile[reach: (size - 1) * stride + 1]
+    return bool((interior == interior[0]).all())
+
+
+__all__ += ["overlap_is_uniform"]

@@ -1,0 +1,177 @@
+"""StackedLayersExplorer in the built book (no kernel): the JS's layers against stacked_state.
+
+The page computes each layer itself (about 111,000 reachable stacks), so this test drives it
+through every one- and two-layer stack (342) and a fixed sample of 120 deeper ones, comparing each
+drawn profile and each period-2 share with `widgets.stacked.stacked_state` (itself checked against
+PyTorch in tests/test_stacked.py). The page's computation itself (exposed on the root element) is
+also swept over every reachable stack against an independent NumPy twin. Screenshots go to
+$STACKED_SHOTS when it is set.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pathlib
+import random
+
+import numpy as np
+import pytest
+
+from widgets.stacked import INPUT_LENGTH, stacked_state
+
+PAGE = "chapters/06_checkerboard.html"
+ROOT = "[data-explorer=stacked]"
+PAIRS = list(itertools.product(range(1, 7), range(1, 4)))
+
+
+def stacks():
+    yield from ([p] for p in PAIRS)
+    yield from ([p, q] for p in PAIRS for q in PAIRS)
+    rng = random.Random(6)
+    for _ in range(120):
+        yield [rng.choice(PAIRS) for _ in range(rng.choice([3, 4]))]
+
+
+def show(page, stack):
+    """Set the controls for `stack` and return what the page draws, layer by layer."""
+    values = {"layers": len(stack)}
+    for l, (k, s) in enumerate(stack, 1):
+        values[f"layer {l} kernel size"] = k
+        values[f"layer {l} stride"] = s
+    return page.evaluate(
+        """([root, values]) => {
+            for (const [label, v] of Object.entries(values)) {
+              const el = document.querySelector(`${root} input[aria-label="${label}"]`);
+              el.value = v;
+              el.dispatchEvent(new Event("input", { bubbles: true }));
+            }
+            return [...document.querySelectorAll(`${root} [data-layer]`)].map((fig) => ({
+              profile: [...fig.querySelectorAll("[data-grid]")].map(
+                (bar) => Number(bar.getAttribute("aria-label").split(": ")[1])),
+              share: fig.dataset.share === "" ? null : Number(fig.dataset.share),
+              note: fig.querySelector("[data-role=measure]").textContent,
+            }));
+        }""",
+        [ROOT, values],
+    )
+
+
+def open_explorer(open_page, **kwargs):
+    page = open_page(PAGE, **kwargs)
+    page.locator(ROOT).scroll_into_view_if_needed()
+    return page
+
+
+def test_layers_match_python(open_page):
+    page = open_explorer(open_page)
+    checked = 0
+    for stack in stacks():
+        drawn = show(page, stack)
+        expected = stacked_state(stack)
+        assert len(drawn) == len(expected), stack
+        for got, want in zip(drawn, expected):
+            assert got["profile"] == want["profile"], stack
+            if want["share"] is None:
+                assert got["share"] is None and "no interior" in got["note"]
+            else:
+                assert got["share"] == pytest.approx(want["share"], abs=1e-9), stack
+                assert f"{want['share']:.3f}" in got["note"]
+                assert f"{want['range'][0]}–{want['range'][1]}" in got["note"]
+        checked += 1
+    assert checked == 18 + 18 * 18 + 120
+
+
+def test_default_and_hover(open_page):
+    page = open_explorer(open_page)
+    drawn = show(page, [(3, 2)] * 3)
+    assert [round(layer["share"], 3) for layer in drawn] == [1.0, 0.828, 0.728]
+    # Hover layer 2, position 8: it sums layer 1's positions 3 and 4 (8 - k = 2i for k = 0..2).
+    page.locator(f'{ROOT} [data-grid="layer-2"][data-col="8"]').hover()
+    lit = page.locator(f"{ROOT} [data-grid='layer-1'][data-lit]")
+    assert sorted(int(c.get_attribute("data-col")) for c in lit.all()) == [3, 4]
+    status = page.locator(f"{ROOT} [data-role=status]").inner_text()
+    assert "Layer 2, position 8: 3 = 1 + 2" in status
+    # Fewer layers: the unused layer controls are disabled, their rows gone.
+    drawn = show(page, [(4, 2)])
+    assert len(drawn) == 1 and drawn[0]["share"] == 0
+    assert page.locator(f"{ROOT} fieldset[disabled]").count() == 3
+
+
+def test_screenshots(open_page):
+    folder = os.environ.get("STACKED_SHOTS")
+    for dark in (False, True):
+        page = open_explorer(open_page, dark=dark)
+        show(page, [(3, 2)] * 3)
+        page.locator(f'{ROOT} [data-grid="layer-3"][data-col="20"]').hover()
+        if folder:
+            path = pathlib.Path(folder) / f"stacked-{'dark' if dark else 'light'}.png"
+            page.locator(ROOT).screenshot(path=str(path))
+
+
+def fast_twin():
+    """Every reachable stack's last layer, by an independent route: zero insertion followed by a
+    full convolution with a box of ones (np.convolve), walked prefix by prefix. Returns
+    [stack, [length, sum((p+1)*v), sum(v*v), share or -1, min, max]] per stack."""
+    cases = []
+
+    def walk(x, first, last, stack):
+        for k, s in PAIRS:
+            z = np.zeros((len(x) - 1) * s + 1)
+            z[::s] = x
+            y = np.convolve(z, np.ones(k))
+            f, l = s * first + k - 1, s * last
+            inner = y[f:l + 1]
+            even = inner[: len(inner) // 2 * 2]
+            if len(even) < 2:
+                share = -1.0
+            else:
+                d = even - even.mean()
+                total = float((d * d).sum())
+                alt = float(d[::2].sum() - d[1::2].sum())
+                share = 0.0 if total < 1e-18 else alt * alt / (len(even) * total)
+            ints = y.round().astype(np.int64)
+            lo, hi = (int(inner.min()), int(inner.max())) if len(inner) else (None, None)
+            here = stack + [[k, s]]
+            cases.append([here, [len(y), int(((np.arange(len(y)) + 1) * ints).sum()),
+                                 int((ints * ints).sum()), share, lo, hi]])
+            if len(here) < 4:
+                walk(y, f, l, here)
+
+    walk(np.ones(INPUT_LENGTH), 0, INPUT_LENGTH - 1, [])
+    return cases
+
+
+def test_every_reachable_stack(open_page):
+    """The page's own computation for all 18 + 18^2 + 18^3 + 18^4 stacks against the twin."""
+    cases = fast_twin()
+    assert len(cases) == 18 + 18 ** 2 + 18 ** 3 + 18 ** 4
+    for stack, expected in cases[::997]:  # the twin agrees with stacked_state (PyTorch-checked)
+        layer = stacked_state([tuple(p) for p in stack])[-1]
+        profile = np.array(layer["profile"])
+        assert expected[:3] == [len(profile), int(((np.arange(len(profile)) + 1) * profile).sum()),
+                                int((profile * profile).sum())]
+        assert expected[3] == pytest.approx(-1 if layer["share"] is None else layer["share"], abs=1e-9)
+        assert expected[4:] == (layer["range"] or [None, None])
+    page = open_explorer(open_page)
+    result = page.evaluate(
+        """([root, cases]) => {
+            const compute = document.querySelector(root).tcStackedLayers;
+            const bad = [];
+            for (const [stack, e] of cases) {
+              const layers = compute(stack);
+              const last = layers[layers.length - 1];
+              let a = 0, b = 0;
+              last.profile.forEach((v, i) => { a += v * (i + 1); b += v * v; });
+              const share = last.share === null ? -1 : last.share;
+              const range = last.range || [null, null];
+              const ok = last.profile.length === e[0] && a === e[1] && b === e[2] &&
+                Math.abs(share - e[3]) < 1e-9 && range[0] === e[4] && range[1] === e[5];
+              if (!ok && bad.length < 10) bad.push([stack, e, [last.profile.length, a, b, share, range]]);
+            }
+            return { count: cases.length, bad };
+        }""",
+        [ROOT, cases],
+    )
+    assert result["count"] == len(cases)
+    assert result["bad"] == []

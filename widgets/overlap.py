@@ -1,0 +1,135 @@
+"""`OverlapExplorer`: how many kernel taps of a transposed conv land on each output cell.
+
+Defined for section 6, checkerboard artifacts. Controls: kernel size K 1-7, stride S 1-4,
+dilation D 1-3. Every number comes from `ops.overlap_profile` / `ops.overlap_counts`.
+
+The input size is not a control: for each (K, S, D) the explorer uses the smallest input (at
+least 3) whose output has an interior of at least two periods (2S cells) where every tap of the
+kernel can land, so the periodic pattern is always visible. The counts are separable (the 2-D
+grid is the outer product of the 1-D profile with itself), so Python sends one 1-D profile per
+state and the JavaScript forms the outer product; `tests/test_browser_overlap.py` checks the
+drawn grid against `ops.overlap_counts` for every one of the 84 states.
+"""
+
+from __future__ import annotations
+
+import math
+
+import traitlets
+
+from . import ops
+from ._base import BoundedInt, Explorer, format_grid, key
+
+LIMITS = {"kernel_size": (1, 7), "stride": (1, 4), "dilation": (1, 3)}
+
+
+def input_size_for(kernel_size: int, stride: int, dilation: int) -> int:
+    """The smallest input size (>= 3) whose output has an interior of at least 2S cells.
+
+    Output position p is *interior* when every tap can reach it: D(K-1) <= p <= (I-1)S, so the
+    interior has (I-1)S - D(K-1) + 1 cells.
+    """
+    return max(3, 1 + math.ceil((dilation * (kernel_size - 1) + 2 * stride - 1) / stride))
+
+
+def interior(input_size: int, kernel_size: int, stride: int, dilation: int) -> tuple[int, int]:
+    """First and last interior output position (inclusive): where every tap can land."""
+    return dilation * (kernel_size - 1), (input_size - 1) * stride
+
+
+def _ordinal(n: int) -> str:
+    return {2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def verdict(kernel_size: int, stride: int, dilation: int) -> dict:
+    """Uniform or uneven interior, and why, from the rule of section 6.
+
+    The rule: the interior is uniform iff S divides K and gcd(D, S) = 1. Tap k lands on
+    residue k*D mod S; with g = gcd(D, S) > 1 the residues not divisible by g are never hit (every
+    g-th row and column is empty), and with g = 1 the taps cycle through all S residues, so each
+    residue gets K/S of them exactly when S divides K. `tests/test_overlap.py` checks this rule
+    against the interior of `ops.overlap_profile` for every state.
+    """
+    k, s, d = kernel_size, stride, dilation
+    g = math.gcd(d, s)
+    if g > 1:
+        return {"uniform": False, "reason":
+                f"gcd(D={d}, S={s}) = {g}, so the taps only reach every {_ordinal(g)} row and column; "
+                f"the others get 0 (holes)"}
+    if k % s:
+        per = sorted({len(range(r, k, s)) for r in range(s)})
+        holes = " (some get none: K < S leaves holes)" if per[0] == 0 else ""
+        return {"uniform": False, "reason":
+                f"S={s} does not divide K={k}, so along each axis interior cells get "
+                f"{' or '.join(map(str, per))} taps in turn{holes}"}
+    return {"uniform": True, "reason":
+            (f"S={s} divides K={k} and gcd(D={d}, S={s}) = 1, so along each axis every interior "
+             f"cell gets K/S = {k // s} taps" if s > 1 else
+             f"S=1: every interior cell gets all K={k} taps along each axis")}
+
+
+def overlap_state(kernel_size: int, stride: int, dilation: int) -> dict:
+    """Everything the explorer shows for one setting of its controls (used by tests and repr)."""
+    n = input_size_for(kernel_size, stride, dilation)
+    profile = ops.overlap_profile(n, kernel_size, stride, 0, dilation)
+    first, last = interior(n, kernel_size, stride, dilation)
+    return {
+        "input_size": n,
+        "profile": profile.tolist(),
+        "counts": ops.overlap_counts(n, kernel_size, stride, 0, dilation).tolist(),
+        "interior": [first, last],
+        **verdict(kernel_size, stride, dilation),
+    }
+
+
+def _settings():
+    for k in range(LIMITS["kernel_size"][0], LIMITS["kernel_size"][1] + 1):
+        for s in range(LIMITS["stride"][0], LIMITS["stride"][1] + 1):
+            for d in range(LIMITS["dilation"][0], LIMITS["dilation"][1] + 1):
+                yield k, s, d
+
+
+class OverlapExplorer(Explorer):
+    """The overlap counts of a transposed conv: a 2-D grid, its 1-D profile and a verdict.
+
+    Controls: kernel_size 1-7, stride 1-4, dilation 1-3 (padding only crops the edges, so it is
+    left out). Default: K=3, S=2, D=1, the 1-2-4 pattern. Hover a cell of the input to light the
+    output cells its kernel window covers, or a cell of the overlap grid to light the input cells
+    that reach it.
+    """
+
+    _script = "overlap.js"
+    _style = "overlap.css"
+
+    kernel_size = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
+    stride = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
+    dilation = BoundedInt(1, *LIMITS["dilation"]).tag(sync=True)
+    limits = traitlets.Dict().tag(sync=True)
+    # Precomputed for every reachable state: "K|S|D" -> {n, profile, verdict, reason}.
+    states = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs):
+        states = {}
+        for k, s, d in _settings():
+            st = overlap_state(k, s, d)
+            states[key(k, s, d)] = {"n": st["input_size"], "profile": st["profile"],
+                                    "uniform": st["uniform"], "reason": st["reason"]}
+        super().__init__(limits=self.control_limits(), states=states, **kwargs)
+
+    @property
+    def state(self) -> dict:
+        return overlap_state(self.kernel_size, self.stride, self.dilation)
+
+    def describe(self) -> str:
+        s = self.state
+        first, last = s["interior"]
+        word = "uniform" if s["uniform"] else "uneven"
+        return "\n".join([
+            f"OverlapExplorer: K={self.kernel_size}, S={self.stride}, D={self.dilation}, "
+            f"input {s['input_size']}x{s['input_size']} of ones",
+            f"verdict: {word} interior: {s['reason']}",
+            f"1-D profile (interior = positions {first}..{last}): {s['profile']}",
+            "overlap counts (2-D, the outer product of the profile with itself):",
+            format_grid(s["counts"]),
+            "(Interactive where widgets render: move the sliders, hover a cell.)",
+        ])

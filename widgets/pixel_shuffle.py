@@ -1,0 +1,115 @@
+"""`PixelShuffleExplorer`: where every input value lands when pixel shuffle rearranges channels.
+
+Defined for section 7, the fixes. The rule is
+``out[c, h*r + i, w*r + j] = in[c*r*r + i*r + j, h, w]``; every number and every link the
+explorer shows comes from `ops.pixel_shuffle` and `ops.pixel_unshuffle`, and the browser only
+looks them up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import traitlets
+
+from . import ops
+from ._base import BoundedInt, Explorer, format_grid
+
+SIZE = 2            # the low-resolution input is SIZE x SIZE per channel
+FACTORS = (2, 3)
+CHANNELS = (1, 2)
+
+
+def example_input(r: int, channels: int) -> np.ndarray:
+    """The input: channels * r * r grids of SIZE x SIZE holding 1, 2, 3, ... channel by channel."""
+    n = channels * r * r
+    return np.arange(1, n * SIZE * SIZE + 1).reshape(n, SIZE, SIZE)
+
+
+def shuffle_state(r: int, channels: int) -> dict:
+    """Everything the explorer shows for upscale factor ``r`` and ``channels`` output channels.
+
+    ``source[c][y][x]`` is the flat input address (k * SIZE² + h * SIZE + w) that output cell
+    (c, y, x) copies; ``target[k][h][w]`` is the flat output address (c * (r*SIZE)² + y * r*SIZE + x)
+    that input cell (k, h, w) goes to. Both are obtained by shuffling arrays of addresses with
+    `ops.pixel_shuffle` / `ops.pixel_unshuffle`, not from the formula, so the tests can check the
+    formula against them.
+    """
+    _check(r, channels)
+    n = channels * r * r
+    big = SIZE * r
+    x = example_input(r, channels)
+    source = ops.pixel_shuffle(np.arange(n * SIZE * SIZE).reshape(n, SIZE, SIZE), r)
+    target = ops.pixel_unshuffle(np.arange(channels * big * big).reshape(channels, big, big), r)
+    return {
+        "r": r,
+        "channels": channels,
+        "input": x.tolist(),
+        "output": ops.pixel_shuffle(x, r).tolist(),
+        "source": source.tolist(),
+        "target": target.tolist(),
+    }
+
+
+def _check(r, channels):
+    if isinstance(r, bool) or not isinstance(r, int) or not FACTORS[0] <= r <= FACTORS[1]:
+        raise ValueError(f"r must be an int between {FACTORS[0]} and {FACTORS[1]}, got {r!r}")
+    if isinstance(channels, bool) or not isinstance(channels, int) \
+            or not CHANNELS[0] <= channels <= CHANNELS[1]:
+        raise ValueError(f"channels must be an int between {CHANNELS[0]} and {CHANNELS[1]}, "
+                         f"got {channels!r}")
+
+
+def key(*parts) -> str:
+    return "|".join(str(p) for p in parts)
+
+
+class PixelShuffleExplorer(Explorer):
+    """Hover a cell on either side to light where pixel shuffle moves it.
+
+    Controls: r (upscale factor) 2-3, channels (output channels) 1-2. The input has
+    channels * r * r channels of 2x2 holding 1, 2, 3, ...; the output has `channels`
+    channels of (2r)x(2r). The status line states the mapping for the hovered cell.
+    """
+
+    _script = "pixel_shuffle.js"
+    _style = "pixel_shuffle.css"
+
+    r = BoundedInt(2, *FACTORS).tag(sync=True)
+    channels = BoundedInt(1, *CHANNELS).tag(sync=True)
+    size = traitlets.Int(SIZE, read_only=True).tag(sync=True)
+    limits = traitlets.Dict().tag(sync=True)
+    # Precomputed for every reachable state (the static book has no kernel):
+    states = traitlets.Dict().tag(sync=True)  # "r|channels" -> input, output, source, target
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            limits=self.control_limits(),
+            states={key(r, c): shuffle_state(r, c)
+                    for r in range(FACTORS[0], FACTORS[1] + 1)
+                    for c in range(CHANNELS[0], CHANNELS[1] + 1)},
+            **kwargs,
+        )
+
+    @property
+    def state(self) -> dict:
+        """The precomputed data for the current controls."""
+        return self.states[key(self.r, self.channels)]
+
+    def describe(self) -> str:
+        s = self.state
+        r, c = self.r, self.channels
+        n = c * r * r
+        lines = [
+            f"PixelShuffleExplorer: r = {r}, {n} input channels of {SIZE}x{SIZE} -> "
+            f"{c} output channel{'s' if c > 1 else ''} of {SIZE * r}x{SIZE * r}",
+            "rule: out[c, h*r+i, w*r+j] = in[c*r*r + i*r + j, h, w]",
+        ]
+        for k, grid in enumerate(s["input"]):
+            lines.append(f"input channel {k} (-> output channel {k // (r * r)}, "
+                         f"sub-pixel ({k % (r * r) // r}, {k % r})):")
+            lines.append(format_grid(grid))
+        for k, grid in enumerate(s["output"]):
+            lines.append(f"output channel {k}:")
+            lines.append(format_grid(grid))
+        lines.append("(Interactive where widgets render: hover a cell to light where it goes.)")
+        return "\n".join(lines)
