@@ -5,6 +5,7 @@
 #                   Chromium, live JupyterLab in Chromium); installs Chromium if none is found
 #   make serve      serve _build/html on http://127.0.0.1:$(PORT)/ (PORT=8000 by default)
 #   make notebooks  re-execute every notebook in place, deterministically (commit the result)
+#   make student OUT=dir [FORCE=1]  student versions of the notebooks (solutions removed) in dir
 #   make venv       create .venv (if missing) from requirements.txt + this package, editable
 #   make js         install the pinned book JavaScript (npm ci) and vendor it into book/_static/vendor
 #   make clean      remove _build/ and book/_static/vendor/ (keeps .venv and book/node_modules)
@@ -41,7 +42,7 @@ PYTEST           := $(PY) -m pytest -p no:cacheprovider
 # widgets/ since the last build empties the cache.
 WIDGETS_STAMP    := $(BUILD_DIR)/.widgets.stamp
 
-.PHONY: help venv js book serve clean test notebooks chromium
+.PHONY: help venv js book serve clean test notebooks chromium student
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -96,6 +97,10 @@ notebooks: venv ## re-execute every notebook in place, deterministically
 	  echo "executing $$nb"; \
 	  $(NB_ENV) $(PY) -m jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$$nb" || exit 1; \
 	done
+
+student: venv ## write student notebooks (solutions removed) into OUT=dir; FORCE=1 overwrites
+	@test -n "$(OUT)" || { echo "usage: make student OUT=dir [FORCE=1]" >&2; exit 1; }
+	$(PY) -m widgets.student_version "$(OUT)" $(if $(FORCE),--force)
 
 # ---------------------------------------------------------------------------------
 # Tests

@@ -9,8 +9,9 @@ from .adjoint import AdjointExplorer
 from .output_size import OutputSizeCalculator
 from .overlap import OverlapExplorer
 from .pixel_shuffle import PixelShuffleExplorer
+from .quick_check import QuickCheck
 from .scatter_add import ScatterAddPainter
 from .stacked import StackedLayersExplorer
 from .zero_insertion import FractionallyStridedView
 
-__all__ = ["ops", "AdjointExplorer", "OutputSizeCalculator", "ScatterAddPainter", "FractionallyStridedView", "PixelShuffleExplorer", "OverlapExplorer", "StackedLayersExplorer"]
+__all__ = ["ops", "AdjointExplorer", "OutputSizeCalculator", "ScatterAddPainter", "FractionallyStridedView", "PixelShuffleExplorer", "OverlapExplorer", "StackedLayersExplorer", "QuickCheck"]

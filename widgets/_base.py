@@ -88,6 +88,11 @@ class Explorer(anywidget.AnyWidget):
     # The cell most recently hovered or focused in the page:
     # {"grid": name, "row": r, "col": c}, or {} before any.
     hovered = traitlets.Dict().tag(sync=True)
+    # {trait: [low, high]} of every BoundedInt control, for the page's sliders.
+    limits = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(limits=self.control_limits(), **kwargs)
 
     def __init_subclass__(cls, **kwargs):
         if cls.__dict__.get("_script"):

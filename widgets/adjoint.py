@@ -105,7 +105,6 @@ class AdjointExplorer(Explorer):
     stride = BoundedInt(1, *STRIDES).tag(sync=True)
     padding = BoundedInt(0, *PADDINGS).tag(sync=True)
     kernel_labels = traitlets.Dict(KERNEL_LABELS).tag(sync=True)
-    limits = traitlets.Dict().tag(sync=True)
     # Precomputed for every reachable state (the static book has no kernel):
     kernels = traitlets.Dict().tag(sync=True)     # name -> 3x3 values
     inputs = traitlets.Dict().tag(sync=True)      # "I" -> the IxI input x
@@ -114,7 +113,6 @@ class AdjointExplorer(Explorer):
 
     def __init__(self, **kwargs):
         super().__init__(
-            limits=self.control_limits(),
             kernels={name: as_numbers(k) for name, k in KERNELS.items()},
             inputs={key(i): as_numbers(example_input(i)) for i in range(INPUT_SIZES[0], INPUT_SIZES[1] + 1)},
             geometries={key(*g): geometry(*g) for g in _settings(with_kernel=False)},

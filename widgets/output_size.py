@@ -125,7 +125,6 @@ class OutputSizeCalculator(Explorer):
     padding = BoundedInt(1, *LIMITS["padding"]).tag(sync=True)
     dilation = BoundedInt(1, *LIMITS["dilation"]).tag(sync=True)
     output_padding = BoundedInt(0, *LIMITS["output_padding"]).tag(sync=True)
-    limits = traitlets.Dict().tag(sync=True)
     # "S|D" -> the largest output_padding PyTorch accepts (from ops.max_output_padding).
     output_padding_limits = traitlets.Dict().tag(sync=True)
     # [key, symbol, meaning] for each term, in the formula's order.
@@ -137,7 +136,6 @@ class OutputSizeCalculator(Explorer):
         # An output_padding given with a stride or dilation is checked against them: traitlets
         # runs the cross-validation below after all keyword arguments are set.
         super().__init__(
-            limits=self.control_limits(),
             output_padding_limits={f"{s}|{d}": ops.max_output_padding(s, d)
                                    for s in s_range for d in d_range},
             terms=[list(t) for t in TERMS],

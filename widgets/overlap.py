@@ -104,7 +104,6 @@ class OverlapExplorer(Explorer):
     kernel_size = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
     stride = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
     dilation = BoundedInt(1, *LIMITS["dilation"]).tag(sync=True)
-    limits = traitlets.Dict().tag(sync=True)
     # Precomputed for every reachable state: "K|S|D" -> {n, profile, verdict, reason}.
     states = traitlets.Dict().tag(sync=True)
 
@@ -114,7 +113,7 @@ class OverlapExplorer(Explorer):
             st = overlap_state(k, s, d)
             states[key(k, s, d)] = {"n": st["input_size"], "profile": st["profile"],
                                     "uniform": st["uniform"], "reason": st["reason"]}
-        super().__init__(limits=self.control_limits(), states=states, **kwargs)
+        super().__init__(states=states, **kwargs)
 
     @property
     def state(self) -> dict:

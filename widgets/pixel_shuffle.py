@@ -77,13 +77,11 @@ class PixelShuffleExplorer(Explorer):
     r = BoundedInt(2, *FACTORS).tag(sync=True)
     channels = BoundedInt(1, *CHANNELS).tag(sync=True)
     size = traitlets.Int(SIZE, read_only=True).tag(sync=True)
-    limits = traitlets.Dict().tag(sync=True)
     # Precomputed for every reachable state (the static book has no kernel):
     states = traitlets.Dict().tag(sync=True)  # "r|channels" -> input, output, source, target
 
     def __init__(self, **kwargs):
         super().__init__(
-            limits=self.control_limits(),
             states={key(r, c): shuffle_state(r, c)
                     for r in range(FACTORS[0], FACTORS[1] + 1)
                     for c in range(CHANNELS[0], CHANNELS[1] + 1)},

@@ -129,7 +129,6 @@ class ScatterAddPainter(Explorer):
     painted = _Painted().tag(sync=True)
     kernel_size = traitlets.Int(KERNEL_SIZE, read_only=True).tag(sync=True)
     kernel_labels = traitlets.Dict(KERNEL_LABELS).tag(sync=True)
-    limits = traitlets.Dict().tag(sync=True)
     # Precomputed for every reachable state (the static book has no kernel):
     kernels = traitlets.Dict().tag(sync=True)     # name -> KxK values
     input = traitlets.List().tag(sync=True)       # the 2x2 input
@@ -139,7 +138,6 @@ class ScatterAddPainter(Explorer):
     def __init__(self, **kwargs):
         strides = range(STRIDES[0], STRIDES[1] + 1)
         super().__init__(
-            limits=self.control_limits(),
             kernels={name: as_numbers(k) for name, k in KERNELS.items()},
             input=as_numbers(INPUT),
             geometries={key(s): geometry(s) for s in strides},

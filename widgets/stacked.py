@@ -92,10 +92,6 @@ class StackedLayersExplorer(Explorer):
     stride_3 = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
     stride_4 = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
     input_length = traitlets.Int(INPUT_LENGTH).tag(sync=True)
-    limits = traitlets.Dict().tag(sync=True)
-
-    def __init__(self, **kwargs):
-        super().__init__(limits=self.control_limits(), **kwargs)
 
     @property
     def stack(self) -> list[tuple[int, int]]:

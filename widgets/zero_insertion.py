@@ -104,7 +104,6 @@ class FractionallyStridedView(Explorer):
     stage = Choice("input", STAGES).tag(sync=True)
     step = BoundedInt(0, 0, MAX_STEP).tag(sync=True)
     stage_labels = traitlets.Dict(STAGE_LABELS).tag(sync=True)
-    limits = traitlets.Dict().tag(sync=True)
     # Precomputed for every reachable state (the static book has no kernel). Only what depends
     # on a control is keyed by it:
     input = traitlets.List().tag(sync=True)        # the 2x2 input
@@ -121,7 +120,6 @@ class FractionallyStridedView(Explorer):
             else:
                 states[key(s, k, p)] = {f: full[f] for f in ("pad", "padded", "output")}
         super().__init__(
-            limits=self.control_limits(),
             input=as_numbers(INPUT),
             kernels={key(k): {"kernel": as_numbers(example_kernel(k)),
                               "flipped": as_numbers(example_kernel(k)[::-1, ::-1])}

@@ -18,7 +18,6 @@ function renderAdjoint({ model, el }) {
       "and the output y. Hover or focus a cell, or move between cells with the arrow keys, to light the cells " +
       "it is linked to; the status line below says what is lit and why.",
   });
-  const limits = model.get("limits");
   const labels = model.get("kernel_labels");
   const controls = {
     kernel: selectControl({
@@ -27,27 +26,9 @@ function renderAdjoint({ model, el }) {
       value: model.get("kernel"),
       onChange: (v) => setTrait(model, "kernel", v),
     }),
-    input_size: rangeControl({
-      label: "input size",
-      min: limits.input_size[0],
-      max: limits.input_size[1],
-      value: model.get("input_size"),
-      onChange: (v) => setTrait(model, "input_size", v),
-    }),
-    stride: rangeControl({
-      label: "stride",
-      min: limits.stride[0],
-      max: limits.stride[1],
-      value: model.get("stride"),
-      onChange: (v) => setTrait(model, "stride", v),
-    }),
-    padding: rangeControl({
-      label: "padding",
-      min: limits.padding[0],
-      max: limits.padding[1],
-      value: model.get("padding"),
-      onChange: (v) => setTrait(model, "padding", v),
-    }),
+    input_size: traitRange(model, "input_size", "input size"),
+    stride: traitRange(model, "stride", "stride"),
+    padding: traitRange(model, "padding", "padding"),
   };
   for (const control of Object.values(controls)) frame.controls.append(control.el);
 
@@ -165,12 +146,7 @@ function renderAdjoint({ model, el }) {
     frame.status.textContent = summary();
   };
 
-  frame.body.addEventListener("pointerleave", () => {
-    highlighter.clear();
-    frame.status.textContent = summary();
-  });
-  for (const [trait, control] of Object.entries(controls)) bindControl(model, trait, control, draw);
-  draw();
+  wireExplorer({ model, frame, controls, highlighter, draw, summary });
 }
 
 export default { render: renderAdjoint };

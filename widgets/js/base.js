@@ -185,6 +185,24 @@ function createHighlighter() {
   };
 }
 
+// A range input bound to an integer trait; its limits come from the model's "limits"
+// (Explorer.control_limits() in Python, so the slider and the trait accept the same values).
+function traitRange(model, trait, label) {
+  const [min, max] = model.get("limits")[trait];
+  return rangeControl({ label, min, max, value: model.get(trait), onChange: (v) => setTrait(model, trait, v) });
+}
+
+// Re-draw when any control's trait changes (from the page or from Python), clear the
+// highlight when the pointer leaves the grids, and draw the first time.
+function wireExplorer({ model, frame, controls, highlighter, draw, summary }) {
+  frame.body.addEventListener("pointerleave", () => {
+    highlighter.clear();
+    frame.status.textContent = summary();
+  });
+  for (const [trait, control] of Object.entries(controls)) bindControl(model, trait, control, draw);
+  draw();
+}
+
 // Mirror a model trait into a control and re-render on change, from either side.
 function bindControl(model, trait, control, rerender) {
   model.on(`change:${trait}`, () => {

@@ -26,16 +26,9 @@ function renderOverlap({ model, el }) {
       "whether the interior is uniform. Hover or focus a cell of the input to light its kernel window in the " +
       "output, or a cell of the overlap grid to light the input cells that reach it.",
   });
-  const limits = model.get("limits");
   const controls = {};
   for (const [trait, label] of [["kernel_size", "kernel size"], ["stride", "stride"], ["dilation", "dilation"]]) {
-    controls[trait] = rangeControl({
-      label,
-      min: limits[trait][0],
-      max: limits[trait][1],
-      value: model.get(trait),
-      onChange: (v) => setTrait(model, trait, v),
-    });
+    controls[trait] = traitRange(model, trait, label);
     frame.controls.append(controls[trait].el);
   }
   const verdictEl = h("div", { class: "tc-verdict", "data-role": "verdict" });
@@ -138,12 +131,7 @@ function renderOverlap({ model, el }) {
     frame.status.textContent = summary();
   };
 
-  frame.body.addEventListener("pointerleave", () => {
-    highlighter.clear();
-    frame.status.textContent = summary();
-  });
-  for (const [trait, control] of Object.entries(controls)) bindControl(model, trait, control, draw);
-  draw();
+  wireExplorer({ model, frame, controls, highlighter, draw, summary });
 }
 
 export default { render: renderOverlap };

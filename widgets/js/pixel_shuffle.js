@@ -13,23 +13,10 @@ function renderPixelShuffle({ model, el }) {
       "any cell, or move with the arrow keys, to light the cell it maps to on the other side; the " +
       "status line states the mapping with the formula out[c, h·r+i, w·r+j] = in[c·r·r + i·r + j, h, w].",
   });
-  const limits = model.get("limits");
   const size = model.get("size");
   const controls = {
-    r: rangeControl({
-      label: "upscale factor",
-      min: limits.r[0],
-      max: limits.r[1],
-      value: model.get("r"),
-      onChange: (v) => setTrait(model, "r", v),
-    }),
-    channels: rangeControl({
-      label: "output channels",
-      min: limits.channels[0],
-      max: limits.channels[1],
-      value: model.get("channels"),
-      onChange: (v) => setTrait(model, "channels", v),
-    }),
+    r: traitRange(model, "r", "upscale factor"),
+    channels: traitRange(model, "channels", "output channels"),
   };
   for (const control of Object.values(controls)) frame.controls.append(control.el);
   const legend = h("div", { class: "tc-legend" });
@@ -142,12 +129,7 @@ function renderPixelShuffle({ model, el }) {
     frame.status.textContent = summary();
   };
 
-  frame.body.addEventListener("pointerleave", () => {
-    highlighter.clear();
-    frame.status.textContent = summary();
-  });
-  for (const [trait, control] of Object.entries(controls)) bindControl(model, trait, control, draw);
-  draw();
+  wireExplorer({ model, frame, controls, highlighter, draw, summary });
 }
 
 export default { render: renderPixelShuffle };

@@ -16,7 +16,6 @@ function renderScatterAdd({ model, el }) {
       "Pause stops, Step paints the next one, Reset clears the output. Hover or focus an output cell to " +
       "have the status line spell out its sum.",
   });
-  const limits = model.get("limits");
   const labels = model.get("kernel_labels");
   const K = model.get("kernel_size");
   const input = model.get("input");
@@ -30,13 +29,7 @@ function renderScatterAdd({ model, el }) {
       value: model.get("kernel"),
       onChange: (v) => setTrait(model, "kernel", v),
     }),
-    stride: rangeControl({
-      label: "stride",
-      min: limits.stride[0],
-      max: limits.stride[1],
-      value: model.get("stride"),
-      onChange: (v) => setTrait(model, "stride", v),
-    }),
+    stride: traitRange(model, "stride", "stride"),
   };
   const buttons = {
     play: buttonControl("play", "Play", () => play()),

@@ -53,7 +53,6 @@ function renderStacked({ model, el }) {
       "its period-2 share (the chapter's checkerboard measure) and the smallest and largest interior value. " +
       "Hover or focus a bar to light it and the bars of the layer before that feed it.",
   });
-  const limits = model.get("limits");
   const n = model.get("input_length");
   // The computation the page draws, exposed so tests/test_browser_stacked.py can sweep every
   // reachable stack (about 111,000) without redrawing each one.
@@ -64,13 +63,7 @@ function renderStacked({ model, el }) {
   const controls = {};
   const groups = [];
   for (const trait of traits) {
-    controls[trait] = rangeControl({
-      label: labelOf(trait),
-      min: limits[trait][0],
-      max: limits[trait][1],
-      value: model.get(trait),
-      onChange: (v) => setTrait(model, trait, v),
-    });
+    controls[trait] = traitRange(model, trait, labelOf(trait));
   }
   frame.controls.append(controls.layers.el);
   for (let l = 1; l <= 4; l++) {

@@ -1,0 +1,136 @@
+"""The student-version command: `python -m widgets.student_version OUT_DIR [--force]`."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from widgets import student_version
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+
+
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    written = student_version.write_student_versions(out, log=lambda line: None)
+    assert sorted(p.name for p in written) == sorted(p.name for p in CHAPTERS.glob("*.ipynb"))
+    return out
+
+
+def test_every_notebook_is_valid_and_has_no_solution(student_dir):
+    for path in sorted(student_dir.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert not [c for c in nb.cells if "solution" in tags(c)], path.name
+
+
+def test_starters_and_checkers_are_kept(student_dir):
+    master = nbformat.read(CHAPTERS / "13_coding_exercises.ipynb", as_version=4)
+    nb = nbformat.read(student_dir / "13_coding_exercises.ipynb", as_version=4)
+    starters = [c for c in nb.cells if "starter" in tags(c)]
+    assert len(starters) == 4
+    assert all("not_implemented(" in c.source for c in starters)
+    checks = [c.source for c in nb.cells
+              if c.cell_type == "code" and "exercises.check_" in c.source]
+    master_checks = [c.source for c in master.cells
+                     if c.cell_type == "code" and "exercises.check_" in c.source
+                     and "solution" not in tags(c)]
+    assert checks == master_checks and len(checks) >= 5
+    # Everything not tagged solution is kept, in order; outputs are cleared.
+    assert [c.source for c in nb.cells] == [c.source for c in master.cells
+                                           if "solution" not in tags(c)]
+    assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
+
+
+def test_notebooks_without_solutions_are_unchanged(student_dir):
+    for source in sorted(CHAPTERS.glob("*.ipynb")):
+        master = nbformat.read(source, as_version=4)
+        if any("solution" in tags(c) for c in master.cells):
+            continue
+        assert nbformat.read(student_dir / source.name, as_version=4) == master, source.name
+
+
+def test_markdown_solutions_of_the_conceptual_exercises_are_removed(student_dir):
+    path = CHAPTERS / "12_exercises.ipynb"
+    if not path.exists():
+        pytest.skip("12_exercises.ipynb is not written yet")
+    master = nbformat.read(path, as_version=4)
+    removed = [c for c in master.cells if "solution" in tags(c)]
+    nb = nbformat.read(student_dir / path.name, as_version=4)
+    assert len(nb.cells) == len(master.cells) - len(removed)
+    kept_sources = {c.source for c in nb.cells}
+    assert all(c.source not in kept_sources for c in removed)
+
+
+def _execute(path):
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def test_student_coding_exercises_execute_with_only_the_starters_failing(student_dir):
+    nb = _execute(student_dir / "13_coding_exercises.ipynb")
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if "starter" in tags(cell):
+            assert len(errors) == 1, cell.source
+            assert errors[0].ename == "NotImplementedError"
+            assert errors[0].evalue.startswith("not implemented yet"), errors[0].evalue
+        else:
+            assert not errors, (cell.source, errors)
+        if "exercises.check_" in cell.source and "try:" not in cell.source:
+            text = "".join(str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
+            assert "not implemented yet" in text, (cell.source, cell.outputs)
+
+
+@pytest.mark.parametrize("name", ["12_exercises.ipynb", "14_challenge.ipynb"])
+def test_other_student_notebooks_execute_without_errors(student_dir, name):
+    if not (student_dir / name).exists():
+        pytest.skip(f"{name} is not written yet")
+    nb = _execute(student_dir / name)
+    errors = [(c.source, o.evalue) for c in nb.cells if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert not errors
+
+
+def run_command(*args):
+    return subprocess.run([sys.executable, "-m", "widgets.student_version", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def test_command_never_overwrites_without_force(tmp_path):
+    first = run_command(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "wrote" in first.stdout and "13_coding_exercises.ipynb" in first.stdout
+    assert "solution cell(s) removed" in first.stdout
+    target = tmp_path / "13_coding_exercises.ipynb"
+    target.write_text("my edits")
+    other = tmp_path / "14_challenge.ipynb"
+    other_before = other.read_bytes() if other.exists() else None
+    second = run_command(tmp_path)
+    assert second.returncode != 0
+    assert "refusing to overwrite" in second.stderr and "--force" in second.stderr
+    assert target.read_text() == "my edits"  # nothing was touched
+    if other_before is not None:
+        assert other.read_bytes() == other_before
+    third = run_command(tmp_path, "--force")
+    assert third.returncode == 0 and "overwrote" in third.stdout
+    nbformat.validate(nbformat.read(target, as_version=4))
+
+
+def test_command_creates_the_folder(tmp_path):
+    out = tmp_path / "a" / "b"
+    result = run_command(out)
+    assert result.returncode == 0 and (out / "02_matrix_view.ipynb").exists()
