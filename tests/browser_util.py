@@ -256,6 +256,13 @@ def attach_request_recorder(page, base_url: Optional[str] = None,
     return recorder
 
 
+def set_range(page, explorer, label, value) -> None:
+    """Move the range control `label` of `explorer` (a CSS selector) as a reader would."""
+    control = page.locator(f'{explorer} input[aria-label="{label}"]')
+    control.fill(str(value))
+    control.dispatch_event("input")
+
+
 def built_pages(html_dir) -> List[str]:
     """Every HTML page of a built book, as paths relative to ``html_dir`` (posix, sorted).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 
+import browser_util
 import pytest
 from browser_util import built_pages, wait_for_mathjax
 from conftest import BOOK_HTML
@@ -40,9 +41,7 @@ def grid_values(page, grid):
 
 
 def set_range(page, label, value):
-    control = page.locator(f'{ADJOINT} input[aria-label="{label}"]')
-    control.fill(str(value))
-    control.dispatch_event("input")
+    browser_util.set_range(page, ADJOINT, label, value)
 
 
 def test_every_page_loads_clean(open_page):

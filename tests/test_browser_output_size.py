@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import browser_util
 import pytest
 
 from widgets import ops
@@ -41,9 +42,7 @@ def torch_size(i, k, s, p, d, op):
 
 
 def set_range(page, trait, value):
-    control = page.locator(f'{ROOT} input[aria-label="{LABELS[trait]}"]')
-    control.fill(str(value))
-    control.dispatch_event("input")
+    browser_util.set_range(page, ROOT, LABELS[trait], value)
 
 
 def text(page, role):

@@ -11,6 +11,7 @@ import itertools
 import os
 import pathlib
 
+import browser_util
 import pytest
 import torch
 from torch import nn
@@ -55,8 +56,7 @@ def status(page):
 
 
 def set_range(page, label, value):
-    page.locator(f'{ROOT} input[aria-label="{label}"]').evaluate(
-        "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', { bubbles: true })); }", value)
+    browser_util.set_range(page, ROOT, label, value)
 
 
 def open_explorer(open_page, **kwargs):

@@ -11,6 +11,7 @@ import os
 import pathlib
 
 import numpy as np
+import browser_util
 import pytest
 import torch
 import torch.nn.functional as F
@@ -67,8 +68,7 @@ def button(page, label):
 
 
 def set_stride(page, value):
-    page.locator(f'{ROOT} input[aria-label="stride"]').evaluate(
-        "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', { bubbles: true })); }", value)
+    browser_util.set_range(page, ROOT, "stride", value)
 
 
 def open_painter(open_page, **kwargs):

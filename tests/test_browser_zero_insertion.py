@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import browser_util
 import pytest
 import torch
 import torch.nn.functional as F
@@ -60,9 +61,7 @@ def positions(page, name):
 
 
 def set_range(page, label, value):
-    control = page.locator(f'{VIEW} input[aria-label="{label}"]')
-    control.fill(str(value))
-    control.dispatch_event("input")
+    browser_util.set_range(page, VIEW, label, value)
 
 
 def choose_stage(page, stage):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import browser_util
 import pytest
 from lab_util import notebook_in_lab, run_code_below
 
@@ -22,9 +23,7 @@ def slider(page, label):
 
 
 def move(page, label, value):
-    control = slider(page, label)
-    control.fill(str(value))
-    control.dispatch_event("input")
+    browser_util.set_range(page, ROOT, label, value)
 
 
 def test_sliders_reach_python_and_the_limit_applies_on_both_sides(lab_page):
