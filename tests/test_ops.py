@@ -144,13 +144,17 @@ def test_conv2d_matches_torch(cfg):
     check_against_torch(ops.conv2d, F.conv2d, cfg, c_per_group * kh * kw)
 
 
+# The public function, and each of its two paths whatever the size (section 10, making it fast).
+TRANSPOSED_PATHS = [ops.conv_transpose2d, ops.conv_transpose2d_reference, ops.conv_transpose2d_fast]
+
+
+@pytest.mark.parametrize("op", TRANSPOSED_PATHS, ids=lambda f: f.__name__)
 @PROPERTY
-@given(conv_configs(transposed=True))
-def test_conv_transpose2d_matches_torch(cfg):
+@given(cfg=conv_configs(transposed=True))
+def test_conv_transpose2d_matches_torch(op, cfg):
     c_in, _, kh, kw = cfg["weight_shape"]
     # Each output sums at most (C_in/groups) * kH * kW products.
-    check_against_torch(ops.conv_transpose2d, F.conv_transpose2d, cfg,
-                        c_in // cfg["kw"]["groups"] * kh * kw)
+    check_against_torch(op, F.conv_transpose2d, cfg, c_in // cfg["kw"]["groups"] * kh * kw)
 
 
 def test_worked_example_2x2_input_3x3_kernel():
@@ -444,10 +448,11 @@ def test_conv2d_accepts_exactly_what_torch_accepts(cfg):
     check_acceptance(ops.conv2d, F.conv2d, cfg)
 
 
+@pytest.mark.parametrize("op", TRANSPOSED_PATHS, ids=lambda f: f.__name__)
 @PROPERTY
-@given(any_configs(transposed=True))
-def test_conv_transpose2d_accepts_exactly_what_torch_accepts(cfg):
-    check_acceptance(ops.conv_transpose2d, F.conv_transpose2d, cfg)
+@given(cfg=any_configs(transposed=True))
+def test_conv_transpose2d_accepts_exactly_what_torch_accepts(op, cfg):
+    check_acceptance(op, F.conv_transpose2d, cfg)
 
 
 EMPTY_BATCH_LAX = [

@@ -23,7 +23,9 @@ string padding (``"same"``, ``"valid"``) is not supported.
 """
 
 import numbers
+import os
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -282,31 +284,51 @@ def _transpose_args(input, weight, bias, stride, padding, output_padding, groups
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
-    """Transposed convolution by scatter-add, as ``torch.nn.functional.conv_transpose2d``.
+    """Transposed convolution, as ``torch.nn.functional.conv_transpose2d``.
+
+    ``weight`` is ``(C_in, C_out/groups, kH, kW)``. Small problems (the chapter's examples and
+    explorers) run the readable scatter-add of ``conv_transpose2d_reference``; larger ones run
+    ``conv_transpose2d_fast``, the same sums arranged around one matrix multiply (section 10,
+    making it fast). Both give equal results on integer-valued data; on floats they differ only
+    by rounding (a different summation order), as PyTorch's own CPU and GPU kernels do.
+    """
+    args = _transpose_args(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    n, c_in, h, w = args.input.shape
+    c_out_per_group, kh, kw = args.weight.shape[1:]
+    multiply_adds = n * c_in * c_out_per_group * kh * kw * h * w
+    route = _reference_sum if multiply_adds < FAST_PATH_MIN_MULTIPLY_ADDS else _fast_sum
+    return _finish(route(args), args.bias, args.unbatched)
+
+
+def conv_transpose2d_reference(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                               groups=1, dilation=1):
+    """Transposed convolution by scatter-add: the readable reference, whatever the size.
 
     Defined for the scatter-add view: every input cell paints a copy of the kernel, scaled by its
     value, into the output at ``S`` times its position, and overlapping copies add up. Padding
     then crops ``P`` from each side and ``output_padding`` keeps that many extra rows/columns at
-    the bottom/right. ``weight`` is ``(C_in, C_out/groups, kH, kW)``. This is the readable
-    reference implementation; speed is not its goal.
+    the bottom/right. Speed is not its goal; ``conv_transpose2d_fast`` is checked against it.
     """
-    (input, weight, bias, unbatched, stride, padding, output_padding, dilation, groups,
-     (out_h, out_w)) = _transpose_args(input, weight, bias, stride, padding, output_padding,
-                                        groups, dilation)
+    args = _transpose_args(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return _finish(_reference_sum(args), args.bias, args.unbatched)
+
+
+def _reference_sum(args):
+    """The scatter-add itself, on checked arguments; returns (N, C_out, H_out, W_out)."""
+    input, weight = args.input, args.weight
     n, c_in, h, w = input.shape
     _, c_out_per_group, kh, kw = weight.shape
-    c_out = c_out_per_group * groups
-
-    dtype = _result_dtype(input, weight, bias)
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    groups, (out_h, out_w) = args.groups, args.out_size
+    dtype = _result_dtype(input, weight, args.bias)
+    (sh, sw), (ph, pw), (dh, dw) = args.stride, args.padding, args.dilation
     x = input.astype(dtype, copy=False).reshape(n, groups, c_in // groups, h, w)
     wg = weight.astype(dtype, copy=False).reshape(groups, c_in // groups, c_out_per_group, kh, kw)
     # The uncropped canvas: every painted kernel fits. output_padding may reach past it when it
     # exceeds the padding, so leave room for that too (those extra cells stay zero).
     full_h = (h - 1) * sh + dh * (kh - 1) + 1
     full_w = (w - 1) * sw + dw * (kw - 1) + 1
-    canvas = np.zeros((n, groups, c_out_per_group, full_h + output_padding[0],
-                       full_w + output_padding[1]), dtype)
+    canvas = np.zeros((n, groups, c_out_per_group, full_h + args.output_padding[0],
+                       full_w + args.output_padding[1]), dtype)
     # Tap (i, j) of every painted kernel lands at S * (input position) + D * (i, j): a strided
     # add of the whole input, weighted by that tap, summed over the group's input channels.
     for i in range(kh):
@@ -314,8 +336,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             canvas[..., i * dh: i * dh + (h - 1) * sh + 1: sh,
                    j * dw: j * dw + (w - 1) * sw + 1: sw] += \
                 np.einsum("ngchw,gco->ngohw", x, wg[..., i, j])
-    out = canvas[..., ph: ph + out_h, pw: pw + out_w].reshape(n, c_out, out_h, out_w)
-    return _finish(out, bias, unbatched)
+    return canvas[..., ph: ph + out_h, pw: pw + out_w].reshape(n, groups * c_out_per_group,
+                                                               out_h, out_w)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -770,3 +792,275 @@ def overlap_is_uniform(kernel_size, stride, dilation=1):
 
 
 __all__ += ["overlap_is_uniform"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast path (section 10, making it fast)
+# ---------------------------------------------------------------------------------------------
+#
+# The reference adds one tap of every painted kernel at a time, and each add is an einsum over
+# channels. The fast path does the same sums in a different order: one matrix multiply paints
+# every tap of every kernel at once (the channel sums happen inside BLAS), and a few large strided
+# adds put the painted taps in place. It works in "phase blocks": output row y lies in canvas
+# block Y = (y + P) // S at phase a = (y + P) % S, and tap i of the kernel painted by input row h
+# lands in block h + t at phase a, where (t, a) = divmod(D * i, S). Taps sharing the shift t move
+# together, so a K=4, S=2 layer needs 4 adds instead of 16, and the last step interleaves the
+# phases into the output: a pixel shuffle that also crops the padding.
+
+# Below this many multiply-adds, conv_transpose2d runs the reference: both take well under a
+# millisecond there, and the chapter's small examples then run the code section 3 derives.
+FAST_PATH_MIN_MULTIPLY_ADDS = 1 << 16
+# Batch chunks are sized so that one chunk's painted taps (the matmul result) stay near this
+# many bytes: small enough to be added in place while they are still in cache.
+_CHUNK_BYTES = 8 << 20
+# Splitting the adds over threads pays off only above about this many output values per thread.
+_MIN_VALUES_PER_THREAD = 1 << 15
+_POOL = None
+
+
+def _worker_count():
+    return min(os.cpu_count() or 1, 8)
+
+
+def _in_parallel(task, parts):
+    """Run ``task(part)`` for every part, on a thread pool when there are several parts.
+
+    NumPy releases the GIL inside its array loops, so strided adds and copies on disjoint output
+    channels run on separate cores. The pool is created on first use, not at import.
+    """
+    global _POOL
+    if len(parts) == 1:
+        task(parts[0])
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_worker_count(), thread_name_prefix="widgets-ops")
+    for future in [_POOL.submit(task, part) for part in parts]:
+        future.result()
+
+
+def _channel_parts(channels, values_per_channel):
+    """Split ``range(channels)`` into contiguous slices, one per thread worth using."""
+    parts = min(_worker_count(), channels,
+                max(1, channels * values_per_channel // _MIN_VALUES_PER_THREAD))
+    bounds = [channels * k // parts for k in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+class _TapGroup(NamedTuple):
+    shift: int     # t: taps of this group land in canvas block (input row + t)
+    taps: slice    # the kernel indices i with D * i // S == t (consecutive)
+    phases: slice  # where they land inside the block, D * i % S (step D)
+
+
+def _tap_groups(kernel, stride, dilation):
+    """Group one axis's kernel taps by the canvas block they shift into."""
+    groups = []
+    for i in range(kernel):
+        shift, phase = divmod(i * dilation, stride)
+        if groups and groups[-1][0] == shift:
+            groups[-1][2].append(phase)
+            groups[-1][1][1] = i + 1
+        else:
+            groups.append((shift, [i, i + 1], [phase]))
+    return [_TapGroup(shift, slice(*taps), slice(phases[0], phases[-1] + 1, dilation))
+            for shift, taps, phases in groups]
+
+
+class _PhaseRows(NamedTuple):
+    phase: int  # a: position inside a canvas block
+    first: int  # the first output row at that phase
+    block: int  # the canvas block of that first row
+    count: int  # how many output rows have that phase
+
+
+def _phase_rows(stride, padding, out_size):
+    """For each phase, which output rows it fills: ``first, first + S, ...`` (after the crop)."""
+    rows = []
+    for phase in range(stride):
+        first = (phase - padding) % stride
+        if first < out_size:
+            rows.append(_PhaseRows(phase, first, (first + padding) // stride,
+                                   len(range(first, out_size, stride))))
+    return rows
+
+
+def _phases_to_output(out, blocks, stride, padding, origin=(0, 0)):
+    """Interleave phase images into the output, cropping the padding: a pixel shuffle.
+
+    ``blocks[o, a, b, Y, X, n]`` (any memory layout) holds canvas row ``S*Y + a`` and column
+    ``S*X + b``; ``origin`` is the block index of ``blocks[..., 0, 0, :]``.
+    """
+    for rows in _phase_rows(stride[0], padding[0], out.shape[2]):
+        for cols in _phase_rows(stride[1], padding[1], out.shape[3]):
+            y, x = rows.block - origin[0], cols.block - origin[1]
+            out[:, :, rows.first::stride[0], cols.first::stride[1]] = np.moveaxis(
+                blocks[:, rows.phase, cols.phase, y:y + rows.count, x:x + cols.count], -1, 0)
+
+
+def _sum_taps(blocks, painted, rows, cols, size):
+    """``blocks[o, a, b, t + Y, u + X, n] = sum of painted[o, i, j, Y, X, n]`` over the taps.
+
+    ``blocks`` arrives uninitialised. When the unshifted group covers every phase (K >= S), it
+    is copied instead of added, so only the blocks it does not reach are zeroed first.
+    """
+    h, w = size
+    full = (rows[0].phases == slice(0, blocks.shape[1], 1)
+            and cols[0].phases == slice(0, blocks.shape[2], 1))
+    if full:
+        blocks[:, :, :, h:] = 0
+        blocks[:, :, :, :h, w:] = 0
+        blocks[:, :, :, :h, :w] = painted[:, rows[0].taps, cols[0].taps]
+    else:
+        blocks[...] = 0
+    for r in rows:
+        for c in cols:
+            if full and r.shift == c.shift == 0:
+                continue
+            blocks[:, r.phases, c.phases, r.shift:r.shift + h, c.shift:c.shift + w] += \
+                painted[:, r.taps, c.taps]
+
+
+def _scatter_by_phase(x, weight, out, stride, padding, dilation):
+    """One group: matmul over input channels, then grouped strided adds, then a pixel shuffle."""
+    n, c_in, h, w = x.shape
+    c_out, kh, kw = weight.shape[1:]
+    rows, cols = (_tap_groups(k, s, d) for k, s, d in zip((kh, kw), stride, dilation))
+    # The canvas, in S x S blocks: room for every painted tap and for the cropped output.
+    n_blocks = tuple(max(size + groups[-1].shift, -(-(p + o) // s)) for size, groups, p, o, s
+                     in zip((h, w), (rows, cols), padding, out.shape[2:], stride))
+    # Rows (o, i, j) of the weight, as a transposed view: BLAS reads it in place, no copy.
+    taps = weight.reshape(c_in, -1).T
+    # Small images keep the batch as the innermost axis, so the adds run over long contiguous
+    # stretches (W * batch values) instead of W; large images keep the batch outside.
+    batch_inner = h * w <= 256
+    chunk = min(n, max(1, _CHUNK_BYTES // (taps.shape[0] * h * w * x.itemsize)))
+    painted_memory = np.empty(taps.shape[0] * h * w * chunk, x.dtype)
+    single_copy = (len(rows) == len(cols) == 1 and n_blocks == (h, w)
+                   and (kh, kw) == tuple(stride) and dilation == (1, 1))
+    block_shape = (c_out, stride[0], stride[1]) + n_blocks
+    blocks_memory = np.empty(0 if single_copy else int(np.prod(block_shape)) * chunk, x.dtype)
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        m = stop - start
+        order = (1, 2, 3, 0) if batch_inner else (1, 0, 2, 3)
+        x_chunk = np.ascontiguousarray(x[start:stop].transpose(order)).reshape(c_in, -1)
+        result = np.matmul(taps, x_chunk, out=painted_memory[:taps.shape[0] * x_chunk.shape[1]]
+                           .reshape(taps.shape[0], -1))
+        if batch_inner:
+            painted = result.reshape(c_out, kh, kw, h, w, m)
+        else:
+            painted = np.moveaxis(result.reshape(c_out, kh, kw, m, h, w), 3, -1)
+        if single_copy:
+            blocks = painted  # K = S: every output value is exactly one painted tap
+        else:
+            values = blocks_memory[:blocks_memory.size // chunk * m]
+            blocks = (values.reshape(*block_shape, m) if batch_inner else
+                      np.moveaxis(values.reshape(*block_shape[:3], m, *n_blocks), 3, -1))
+
+        def finish(part, blocks=blocks, painted=painted, start=start, stop=stop):
+            if not single_copy:
+                _sum_taps(blocks[part], painted[part], rows, cols, (h, w))
+            _phases_to_output(out[start:stop, part], blocks[part], stride, padding)
+
+        _in_parallel(finish, _channel_parts(c_out, m * out.shape[2] * out.shape[3]))
+
+
+def _subpixel(x, weight, out, stride, padding):
+    """One group, dilation 1: all S*S phases of the output from a single matmul.
+
+    Phase (a, b) of the output is a stride-1 convolution of the input with the sub-kernel
+    ``weight[:, :, a::S, b::S]`` (T x T taps, T = ceil(K / S)): the pixel-shuffle equivalence of
+    section 7. Stacking the T x T neighbourhood of every input pixel (im2col) turns all phases
+    into one matmul whose S*S*C_out rows are the sub-kernels; a pixel shuffle interleaves them.
+    The sums happen inside BLAS, so nothing is added afterwards: the better choice when S is
+    large and the scatter path would paint K*K taps per pixel.
+    """
+    n, c_in, h, w = x.shape
+    c_out, kh, kw = weight.shape[1:]
+    (sh, sw), (ph, pw), (out_h, out_w) = stride, padding, out.shape[2:]
+    th, tw = -(-kh // sh), -(-kw // sw)
+    padded = np.zeros((c_in, c_out, th * sh, tw * sw), x.dtype)
+    padded[:, :, :kh, :kw] = weight
+    sub_kernels = padded.reshape(c_in, c_out, th, sh, tw, sw).transpose(1, 3, 5, 2, 4, 0) \
+        .reshape(c_out * sh * sw, th * tw * c_in)
+    # The canvas blocks the cropped output reads; block Y needs input rows Y - t, t < T.
+    y_lo, x_lo = ph // sh, pw // sw
+    ny, nx = (ph + out_h - 1) // sh + 1 - y_lo, (pw + out_w - 1) // sw + 1 - x_lo
+    chunk = min(n, max(1, _CHUNK_BYTES // (sub_kernels.shape[0] * ny * nx * x.itemsize)))
+    for start in range(0, n, chunk):
+        m = min(n, start + chunk) - start
+        # Input rows y_lo - T + 1 ... onwards, zero outside the image; batch innermost.
+        source = np.zeros((c_in, ny + th - 1, nx + tw - 1, m), x.dtype)
+        top, left = y_lo - th + 1, x_lo - tw + 1
+        r0, r1 = max(0, top), min(h, top + ny + th - 1)
+        c0, c1 = max(0, left), min(w, left + nx + tw - 1)
+        if r0 < r1 and c0 < c1:
+            source[:, r0 - top:r1 - top, c0 - left:c1 - left] = \
+                x[start:start + m, :, r0:r1, c0:c1].transpose(1, 2, 3, 0)
+        neighbourhoods = np.empty((th, tw, c_in, ny, nx, m), x.dtype)
+        for t in range(th):
+            for u in range(tw):
+                neighbourhoods[t, u] = source[:, th - 1 - t:th - 1 - t + ny,
+                                              tw - 1 - u:tw - 1 - u + nx]
+        phases = (sub_kernels @ neighbourhoods.reshape(th * tw * c_in, -1)) \
+            .reshape(c_out, sh, sw, ny, nx, m)
+        chunk_out = out[start:start + m]
+        _in_parallel(lambda part: _phases_to_output(chunk_out[:, part], phases[part], stride,
+                                                    padding, (y_lo, x_lo)),
+                     _channel_parts(c_out, m * out_h * out_w))
+
+
+def _single_pixel(x, weight, out, padding, dilation):
+    """One group, 1 x 1 input: each sample paints one kernel, so the canvas is one matmul."""
+    n, c_in = x.shape[:2]
+    c_out, kh, kw = weight.shape[1:]
+    extent = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    if extent == out.shape[2:] and padding == (0, 0) and out.flags.c_contiguous:
+        np.matmul(x.reshape(n, c_in), weight.reshape(c_in, -1), out=out.reshape(n, -1))
+        return
+    painted = (x.reshape(n, c_in) @ weight.reshape(c_in, -1)).reshape(n, c_out, kh, kw)
+    canvas = np.zeros((n, c_out) + tuple(max(e, p + o) for e, p, o
+                                         in zip(extent, padding, out.shape[2:])), x.dtype)
+    canvas[:, :, :extent[0]:dilation[0], :extent[1]:dilation[1]] = painted
+    out[...] = canvas[:, :, padding[0]:padding[0] + out.shape[2],
+                      padding[1]:padding[1] + out.shape[3]]
+
+
+def _fast_sum(args):
+    """The fast path on checked arguments; returns (N, C_out, H_out, W_out), bias not added."""
+    n, c_in, h, w = args.input.shape
+    c_out_per_group = args.weight.shape[1]
+    dtype = _result_dtype(args.input, args.weight, args.bias)
+    x = args.input.astype(dtype, copy=False)
+    weight = args.weight.astype(dtype, copy=False)
+    out = np.empty((n, c_out_per_group * args.groups) + args.out_size, dtype)
+    if n == 0:
+        return out
+    c_in_per_group = c_in // args.groups
+    for g in range(args.groups):
+        x_g = x[:, g * c_in_per_group:(g + 1) * c_in_per_group]
+        w_g = weight[g * c_in_per_group:(g + 1) * c_in_per_group]
+        out_g = out[:, g * c_out_per_group:(g + 1) * c_out_per_group]
+        if h == w == 1:
+            _single_pixel(x_g, w_g, out_g, args.padding, args.dilation)
+        elif args.dilation == (1, 1) and args.stride[0] * args.stride[1] >= 16:
+            _subpixel(x_g, w_g, out_g, args.stride, args.padding)
+        else:
+            _scatter_by_phase(x_g, w_g, out_g, args.stride, args.padding, args.dilation)
+    return out
+
+
+def conv_transpose2d_fast(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                          groups=1, dilation=1):
+    """The fast path of ``conv_transpose2d``, whatever the size (for tests and the benchmark).
+
+    Chosen by shape: a 1 x 1 input is a single matmul; dilation 1 with a large stride
+    (S_h * S_w >= 16) uses the sub-pixel (phase) decomposition; everything else paints all taps
+    with one matmul per batch chunk and adds them in place by phase. Same arguments, checks and
+    result as ``conv_transpose2d_reference``, up to float rounding.
+    """
+    args = _transpose_args(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return _finish(_fast_sum(args), args.bias, args.unbatched)
+
+
+__all__ += ["conv_transpose2d_reference", "conv_transpose2d_fast", "FAST_PATH_MIN_MULTIPLY_ADDS"]
