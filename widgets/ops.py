@@ -890,11 +890,22 @@ def _phases_to_output(out, blocks, stride, padding, origin=(0, 0)):
     ``blocks[o, a, b, Y, X, n]`` (any memory layout) holds canvas row ``S*Y + a`` and column
     ``S*X + b``; ``origin`` is the block index of ``blocks[..., 0, 0, :]``.
     """
-    for rows in _phase_rows(stride[0], padding[0], out.shape[2]):
-        for cols in _phase_rows(stride[1], padding[1], out.shape[3]):
-            y, x = rows.block - origin[0], cols.block - origin[1]
-            out[:, :, rows.first::stride[0], cols.first::stride[1]] = np.moveaxis(
-                blocks[:, rows.phase, cols.phase, y:y + rows.count, x:x + cols.count], -1, 0)
+    (sh, sw), (ph, pw), (out_h, out_w) = stride, padding, out.shape[2:]
+    for rows in _phase_rows(sh, ph, out_h):
+        y = rows.block - origin[0]
+        if sw < 8:  # few column phases: one strided copy each
+            for cols in _phase_rows(sw, pw, out_w):
+                x = cols.block - origin[1]
+                out[:, :, rows.first::sh, cols.first::sw] = np.moveaxis(
+                    blocks[:, rows.phase, cols.phase, y:y + rows.count, x:x + cols.count], -1, 0)
+            continue
+        # Many column phases (large S): strided copies of single values would touch a cache line
+        # per value, so build whole canvas rows of this row phase first, then crop them.
+        band = blocks[:, rows.phase, :, y:y + rows.count]            # (o, b, row, X, n)
+        lines = np.ascontiguousarray(band.transpose(4, 0, 2, 3, 1))    # (n, o, row, X, b)
+        lines = lines.reshape(*lines.shape[:3], -1)                    # canvas columns S*X + b
+        first = pw - origin[1] * sw
+        out[:, :, rows.first::sh] = lines[..., first:first + out_w]
 
 
 def _sum_taps(blocks, painted, rows, cols, size):
