@@ -42,7 +42,7 @@ PYTEST           := $(PY) -m pytest -p no:cacheprovider
 # widgets/ since the last build empties the cache.
 WIDGETS_STAMP    := $(BUILD_DIR)/.widgets.stamp
 
-.PHONY: help venv js book serve clean test notebooks chromium student
+.PHONY: help venv js book serve clean test notebooks chromium student bench
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -97,6 +97,10 @@ notebooks: venv ## re-execute every notebook in place, deterministically
 	  echo "executing $$nb"; \
 	  $(NB_ENV) $(PY) -m jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$$nb" || exit 1; \
 	done
+
+# Not NB_ENV: the benchmark uses every core on both sides (torch.set_num_threads = cores).
+bench: venv ## time ops.conv_transpose2d against PyTorch (table + _build/bench/conv_transpose2d.json)
+	$(PY) benchmarks/conv_transpose2d.py $(BENCH_ARGS)
 
 student: venv ## write student notebooks (solutions removed) into OUT=dir; FORCE=1 overwrites
 	@test -n "$(OUT)" || { echo "usage: make student OUT=dir [FORCE=1]" >&2; exit 1; }
