@@ -114,6 +114,7 @@ def route_taken(monkeypatch, **call):
 @pytest.mark.parametrize("x_shape, w_shape, kw, route", [
     ((2, 3, 1, 1), (3, 4, 4, 4), {}, "_single_pixel"),                        # DCGAN's first layer
     ((1, 2, 1, 1), (2, 2, 3, 3), dict(stride=2, padding=1, dilation=2), "_single_pixel"),
+    ((1, 1, 1, 1), (1, 1, 1, 2), dict(dilation=2), "_single_pixel"),  # spread taps, no crop
     ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=4, padding=2), "_subpixel"),     # FCN-like
     ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=(2, 8)), "_subpixel"),
     ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=4, dilation=2), "_scatter_by_phase"),
