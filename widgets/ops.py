@@ -815,6 +815,8 @@ FAST_PATH_MIN_MULTIPLY_ADDS = 1 << 16
 _CHUNK_BYTES = 8 << 20
 # Splitting the adds over threads pays off only above about this many output values per thread.
 _MIN_VALUES_PER_THREAD = 1 << 15
+# Images up to this many pixels keep the batch as the innermost axis of the painted taps.
+_BATCH_INNER_MAX_PIXELS = 256
 _POOL = None
 
 
@@ -943,7 +945,7 @@ def _scatter_by_phase(x, weight, out, stride, padding, dilation):
     taps = weight.reshape(c_in, -1).T
     # Small images keep the batch as the innermost axis, so the adds run over long contiguous
     # stretches (W * batch values) instead of W; large images keep the batch outside.
-    batch_inner = h * w <= 256
+    batch_inner = h * w <= _BATCH_INNER_MAX_PIXELS
     chunk = min(n, max(1, _CHUNK_BYTES // (taps.shape[0] * h * w * x.itemsize)))
     painted_memory = np.empty(taps.shape[0] * h * w * chunk, x.dtype)
     single_copy = (len(rows) == len(cols) == 1 and n_blocks == (h, w)
@@ -953,8 +955,12 @@ def _scatter_by_phase(x, weight, out, stride, padding, dilation):
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         m = stop - start
-        order = (1, 2, 3, 0) if batch_inner else (1, 0, 2, 3)
-        x_chunk = np.ascontiguousarray(x[start:stop].transpose(order)).reshape(c_in, -1)
+        # Input channels first, for the matmul; a transpose, so it is split over threads too.
+        source = x[start:stop].transpose((1, 2, 3, 0) if batch_inner else (1, 0, 2, 3))
+        x_chunk = np.empty(source.shape, x.dtype)
+        _in_parallel(lambda part: np.copyto(x_chunk[part], source[part]),
+                     _channel_parts(c_in, m * h * w))
+        x_chunk = x_chunk.reshape(c_in, -1)
         result = np.matmul(taps, x_chunk, out=painted_memory[:taps.shape[0] * x_chunk.shape[1]]
                            .reshape(taps.shape[0], -1))
         if batch_inner:
