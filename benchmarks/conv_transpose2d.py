@@ -72,7 +72,6 @@ def main():
 
     from widgets import benchmark, ops
 
-    torch.set_num_threads(args.threads)
     blas = [i for i in threadpool_info() if i.get("internal_api") == "openblas"]
     machine = dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(),
                    threads=args.threads, python=platform.python_version(),
@@ -83,6 +82,11 @@ def main():
     print(f"NumPy {np.__version__} (OpenBLAS kernels: {machine['openblas_architecture']}), "
           f"PyTorch {torch.__version__}, {args.threads} threads, {args.rounds} rounds")
 
+    with benchmark.limited_threads(args.threads):
+        run(args, machine, benchmark, ops)
+
+
+def run(args, machine, benchmark, ops):
     ceiling = benchmark.matmul_gflops()
     print(f"float32 matmul ceiling (NumPy, 2048 x 2048): {ceiling:.0f} GFLOP/s\n")
     layers = [layer.scaled(min(layer.batch, 2)) if args.quick else layer

@@ -121,8 +121,8 @@ def wait_for_idle_kernel(base: str, token: str, name: str, timeout: float = 180)
 
 
 @contextlib.contextmanager
-def notebook_in_lab(browser, notebook: str, explorer: str):
-    """A fresh Lab with `notebook` open, all cells run and `explorer` rendered; yields the page.
+def notebook_in_lab(browser, notebook: str, explorer: str | None):
+    """A fresh Lab with `notebook` open, all cells run and `explorer` (if any) rendered; yields the page.
 
     The page must raise no uncaught error while the test uses it.
     """
@@ -173,6 +173,8 @@ def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms):
         "el => /\\[\\d+\\]/.test(el.textContent)", arg=last_prompt.element_handle(), timeout=timeout_ms
     )
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=timeout_ms)
+    if explorer is None:  # a section without an explorer
+        return None
     # Lab renders cells outside the viewport lazily (content-visibility), so wait
     # for the explorer to exist, then scroll to it.
     widget = page.locator(f"[data-explorer={explorer}]")

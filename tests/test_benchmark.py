@@ -60,3 +60,20 @@ def test_fewer_than_seven_rounds_is_refused():
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "conv_transpose2d.py"),
                           "--rounds", "3"], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert run.returncode != 0 and "--rounds must be at least 7" in run.stderr
+
+
+def test_limited_threads_sets_every_side_and_restores_it():
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    before = torch.get_num_threads(), ops._worker_count(), blas_threads()
+    with benchmark.limited_threads(1):
+        assert torch.get_num_threads() == 1
+        assert ops._worker_count() == 1
+        assert blas_threads() == {1}
+        # one worker: the adds are not split, whatever their size
+        assert len(ops._channel_parts(64, 1 << 20)) == 1
+    assert (torch.get_num_threads(), ops._worker_count(), blas_threads()) == before

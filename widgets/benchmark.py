@@ -12,6 +12,7 @@ the ratios to be fair; the command-line script sets them before anything imports
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from typing import NamedTuple
@@ -59,6 +60,26 @@ LAYERS = [
     Layer("FCN: 21x16x16 -> 21x512x512", 1, 21, 16, 21, 64, 32, 16, 0, 1.0),
     Layer("checkerboard: 128x32x32 -> 64x64x64", 16, 128, 32, 64, 3, 2, 1, 1, 1.3),
 ]
+
+
+@contextlib.contextmanager
+def limited_threads(threads):
+    """Use ``threads`` threads on both sides: PyTorch's, NumPy's BLAS and the adds of ``ops``.
+
+    Changes them for the duration of the block and restores them afterwards.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads(), ops._MAX_WORKERS
+    torch.set_num_threads(threads)
+    ops._MAX_WORKERS = threads
+    try:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(before[0])
+        ops._MAX_WORKERS = before[1]
 
 
 def _median_times(functions, rounds):

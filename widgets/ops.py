@@ -818,10 +818,13 @@ _MIN_VALUES_PER_THREAD = 1 << 15
 # Images up to this many pixels keep the batch as the innermost axis of the painted taps.
 _BATCH_INNER_MAX_PIXELS = 256
 _POOL = None
+# None: one thread per core (up to 8). widgets.benchmark.limited_threads lowers it, so that a
+# comparison "on one thread" means one thread on the NumPy side too.
+_MAX_WORKERS = None
 
 
 def _worker_count():
-    return min(os.cpu_count() or 1, 8)
+    return _MAX_WORKERS or min(os.cpu_count() or 1, 8)
 
 
 def _in_parallel(task, parts):
@@ -835,7 +838,8 @@ def _in_parallel(task, parts):
         task(parts[0])
         return
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_worker_count(), thread_name_prefix="widgets-ops")
+        _POOL = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
+                                   thread_name_prefix="widgets-ops")
     for future in [_POOL.submit(task, part) for part in parts]:
         future.result()
 
