@@ -71,6 +71,7 @@ def main():
     from threadpoolctl import threadpool_info
 
     from widgets import benchmark, ops
+    from widgets.tables import markdown_table
 
     blas = [i for i in threadpool_info() if i.get("internal_api") == "openblas"]
     machine = dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(),
@@ -83,10 +84,10 @@ def main():
           f"PyTorch {torch.__version__}, {args.threads} threads, {args.rounds} rounds")
 
     with benchmark.limited_threads(args.threads):
-        run(args, machine, benchmark, ops)
+        run(args, machine, benchmark, ops, markdown_table)
 
 
-def run(args, machine, benchmark, ops):
+def run(args, machine, benchmark, ops, markdown_table):
     ceiling = benchmark.matmul_gflops()
     print(f"float32 matmul ceiling (NumPy, 2048 x 2048): {ceiling:.0f} GFLOP/s\n")
     layers = [layer.scaled(min(layer.batch, 2)) if args.quick else layer
@@ -103,7 +104,8 @@ def run(args, machine, benchmark, ops):
           f"ratio {shuffle['shuffle_ratio']:.2f}; pixel_unshuffle ratio "
           f"{shuffle['unshuffle_ratio']:.2f}")
 
-    print("\n" + benchmark.markdown_lines(results, ceiling))
+    table = markdown_table(benchmark.TABLE_HEADERS, benchmark.table_rows(results, ceiling))
+    print("\n" + table.data)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(dict(machine=machine, rounds=args.rounds, quick=args.quick,
                                          matmul_gflops=ceiling, layers=results,

@@ -47,6 +47,13 @@ class Layer(NamedTuple):
     def scaled(self, batch):
         return self._replace(batch=batch)
 
+    def floor_ms(self, ceiling_gflops):
+        """The matmul floor: the arithmetic alone at the matrix-multiply ceiling, in ms.
+
+        A time far above it is spent moving memory (the adds and the pixel shuffle).
+        """
+        return self.flops / ceiling_gflops / 1e6
+
 
 # The layers of the issue, float32. Goals: 1.3 on the dense DCGAN layers and the checkerboard
 # layer, 0.8 on DCGAN's first and last layers and on U-Net, 1.0 on FCN.
@@ -155,14 +162,10 @@ def time_pixel_shuffle(shape=(64, 256, 32, 32), factor=2, rounds=7):
 
 
 def table_rows(results, ceiling_gflops):
-    """Rows for a table: the times, the ratio, both GFLOP/s, and the matmul floor.
-
-    The floor is the time the arithmetic alone would take at the matmul ceiling; a time far
-    above it is spent moving memory (the adds and the pixel shuffle), not multiplying.
-    """
+    """Rows for a table: the times, the ratio, both GFLOP/s, and the matmul floor."""
     rows = []
     for r in results:
-        floor_ms = Layer(**r["shape"]).flops / ceiling_gflops / 1e6
+        floor_ms = Layer(**r["shape"]).floor_ms(ceiling_gflops)
         goal = "" if r["goal"] is None else f"{'met' if r['met'] else 'missed'} (<= {r['goal']})"
         rows.append([r["layer"], f"{r['numpy_ms']:.2f}", f"{r['torch_ms']:.2f}",
                      f"{r['ratio']:.2f}", f"{r['numpy_gflops']:.0f}", f"{r['torch_gflops']:.0f}",
@@ -173,9 +176,3 @@ def table_rows(results, ceiling_gflops):
 TABLE_HEADERS = ["layer", "NumPy ms", "PyTorch ms", "ratio", "NumPy GFLOP/s",
                  "PyTorch GFLOP/s", "matmul floor ms", "goal"]
 
-
-def markdown_lines(results, ceiling_gflops):
-    """The table as Markdown text (for the terminal, the JSON's readers and the notebook)."""
-    lines = ["| " + " | ".join(TABLE_HEADERS) + " |", "|" + "---|" * len(TABLE_HEADERS)]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(results, ceiling_gflops)]
-    return "\n".join(lines)
