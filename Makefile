@@ -128,12 +128,23 @@ chromium: venv ## make sure a Chromium is available for the browser tests
 	  exit 1; \
 	fi; echo "Chromium: $$($(FIND_CHROMIUM))"
 
+# Layers other than 1 are chosen by marker (tests/conftest.py: LAYER_PREFIXES).
+OTHER_LAYERS     := browser or lab or widgets7 or binder or kernels or grading
+
 test: book chromium ## build the book, then run every test layer (non-zero exit on any failure)
-	@echo "== Layer 1/4: widgets.ops and explorer states against PyTorch"
-	$(PYTEST) tests -m "not browser and not lab" -q
-	@echo "== Layer 2/4: nbval, strict, over chapters/"
+	@echo "== Layer 1: widgets.ops and explorer states against PyTorch"
+	$(PYTEST) tests -m "not ($(OTHER_LAYERS))" -q
+	@echo "== Layer 2: nbval, strict, over chapters/"
 	$(NB_ENV) $(PYTEST) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg chapters -q
-	@echo "== Layer 3/4: the built book in headless Chromium"
+	@echo "== Layer 3: nbval again under every CPU kernel family this machine can force"
+	$(PYTEST) tests -m kernels -q
+	@echo "== Layer 4: the built book in headless Chromium"
 	$(PYTEST) tests -m browser -q
-	@echo "== Layer 4/4: live JupyterLab in headless Chromium"
+	@echo "== Layer 5: live JupyterLab 4 (ipywidgets 8) in headless Chromium"
 	$(PYTEST) tests -m lab -q
+	@echo "== Layer 6: JupyterLab 3.6 with ipywidgets 7 (Colab's widget version)"
+	$(PYTEST) tests -m widgets7 -q
+	@echo "== Layer 7: Binder's build steps in a fresh venv, then the notebook it links"
+	$(PYTEST) tests -m binder -q
+	@echo "== Layer 8: the autograded assignment, graded from a folder of submissions"
+	$(PYTEST) tests -m grading -q

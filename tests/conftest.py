@@ -20,14 +20,25 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK_HTML = ROOT / "_build" / "html"
 
 
+# Layers by file-name prefix (the Makefile runs each marker as its own layer).
+LAYER_PREFIXES = {
+    "test_browser": "browser",  # the built book in headless Chromium
+    "test_lab": "lab",  # a live JupyterLab 4 (ipywidgets 8)
+    "test_widgets7": "widgets7",  # JupyterLab 3.6 with ipywidgets 7, as on Colab
+    "test_binder": "binder",  # the steps of Binder's build, in a fresh venv
+    "test_kernel_families": "kernels",  # nbval under every forced CPU kernel family
+    "test_grading": "grading",  # the autograded assignment, graded from a folder
+}
+
+
 def pytest_collection_modifyitems(items):
-    """Layers by file name: test_browser_* drive the built book, test_lab* a live JupyterLab."""
+    """Mark each test with its layer, from its file name (see LAYER_PREFIXES)."""
     for item in items:
         name = item.path.name
-        if name.startswith("test_browser"):
-            item.add_marker(pytest.mark.browser)
-        elif name.startswith("test_lab"):
-            item.add_marker(pytest.mark.lab)
+        for prefix, marker in LAYER_PREFIXES.items():
+            if name.startswith(prefix):
+                item.add_marker(getattr(pytest.mark, marker))
+                break
 
 
 @pytest.fixture(scope="session")
