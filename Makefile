@@ -5,6 +5,8 @@
 #                   Chromium, live JupyterLab in Chromium); installs Chromium if none is found
 #   make serve      serve _build/html on http://127.0.0.1:$(PORT)/ (PORT=8000 by default)
 #   make notebooks  re-execute every notebook in place, deterministically (commit the result)
+#   make sync-url   copy the repository URL of _config.yml into each notebook's setup cell and
+#                   the README's install line (`make notebooks` runs it first)
 #   make student OUT=dir [FORCE=1]  student versions of the notebooks (solutions removed) in dir
 #   make venv       create .venv (if missing) from requirements.txt + this package, editable
 #   make js         install the pinned book JavaScript (npm ci) and vendor it into book/_static/vendor
@@ -42,7 +44,7 @@ PYTEST           := $(PY) -m pytest -p no:cacheprovider
 # widgets/ since the last build empties the cache.
 WIDGETS_STAMP    := $(BUILD_DIR)/.widgets.stamp
 
-.PHONY: help venv js book serve clean test notebooks chromium student bench
+.PHONY: help venv js book serve clean test notebooks chromium student bench sync-url
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -92,7 +94,11 @@ serve: ## serve _build/html on http://127.0.0.1:$(PORT)/
 clean: ## remove build outputs (_build, vendored JS); keeps .venv and book/node_modules
 	rm -rf $(BUILD_DIR) book/_static/vendor
 
-notebooks: venv ## re-execute every notebook in place, deterministically
+# _config.yml names the repository once; the notebooks' setup cell and the install lines copy it.
+sync-url: venv ## write the repository URL of _config.yml into every notebook and install line
+	$(PY) tools/sync_repository_url.py
+
+notebooks: sync-url ## re-execute every notebook in place, deterministically
 	@for nb in chapters/*.ipynb; do \
 	  echo "executing $$nb"; \
 	  $(NB_ENV) $(PY) -m jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$$nb" || exit 1; \
