@@ -2,7 +2,8 @@
 
 They exist so that every browser test launches Chromium the same way, serves the book the same
 way, and judges a page by the same rule: **a built page makes no request outside its own site,
-no request fails, and nothing is logged as an error** (DESIGN.md, "Widget JavaScript is vendored").
+no request fails, and nothing is logged as an error** (ARCHITECTURE.md, "The book: Jupyter Book 1,
+offline").
 
 Typical use::
 

@@ -1,7 +1,7 @@
 """Sphinx extension for this book: keep every page's assets local and listed once.
 
 1. **No asset from another site.** Every ``<script src>`` and stylesheet a page links must be
-   served by the book itself (DESIGN.md: a built page makes no request outside its own site).
+   served by the book itself (ARCHITECTURE.md: a built page makes no request outside its own site).
    An absolute http(s) URL among a page's scripts or stylesheets is reported as a warning, which
    ``make book`` (``--warningiserror``) turns into a failed build. Scripts that only *name* a URL
    in their body (sphinx-thebe's ``THEBE_JS_URL``, used only when thebe is switched on) are fine.

@@ -1,5 +1,5 @@
 // Shared toolkit for every explorer (prepended to each explorer's own script).
-// It implements the DOM contract of DESIGN.md: data-explorer on the root,
+// It implements the DOM contract of ARCHITECTURE.md: data-explorer on the root,
 // data-grid/data-row/data-col on cells, data-lit on highlighted cells, one
 // aria-live status line, and native labelled controls mirrored by traitlets.
 
