@@ -75,7 +75,7 @@ def _format_number(value) -> str:
 
 
 class Explorer(anywidget.AnyWidget):
-    """Base of every explorer: the DOM contract of DESIGN.md lives in js/base.js.
+    """Base of every explorer: the DOM contract (ARCHITECTURE.md) lives in js/base.js.
 
     A subclass names its own script and stylesheet in `_script` and `_style`;
     they are appended to the shared toolkit so every explorer gets the same

@@ -6,8 +6,8 @@ Unlike the other explorers this one has no grid of values to precompute: its six
 about 43,000 states, and each state is five products of two control values. So the JavaScript
 evaluates the formula itself, and Python hands it only what is not arithmetic on the controls
 (the control limits and the output_padding limit for every (stride, dilation)). The rule of
-DESIGN.md for JS-side computation applies: `tests/test_browser_output_size.py` drives the rendered
-calculator through every reachable state and compares what it shows with PyTorch, and
+ARCHITECTURE.md for JS-side computation applies: `tests/test_browser_output_size.py` drives the
+rendered calculator through every reachable state and compares what it shows with PyTorch, and
 `tests/test_output_size.py` checks `calculator_state` below (the Python twin of the JS) against
 PyTorch for every reachable state too.
 """
