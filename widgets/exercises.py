@@ -10,10 +10,15 @@ tensors, any floating dtype (compared within a tolerance scaled to the dtype), a
 A function that still raises ``NotImplementedError`` (the starter cell, untouched) is not an
 error: the checker prints that the exercise is not implemented yet and returns a result with
 ``passed=False``, so a student notebook runs top to bottom.
+
+A grader needs every case, not just the first failure: ``case_report(check, ...)`` runs all the
+cases of a ``check_*`` function and says which passed, with the message that the checker shows the
+student. Both come from the same per-case code, so a grade and a student's feedback never disagree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +34,9 @@ __all__ = [
     "check_uniformity_rule",
     "check_decoders",
     "check_pixel_shuffle",
+    "check_challenge",
+    "CaseReport",
+    "case_report",
     "digits_autoencoder_data",
     "DigitsAutoencoder",
     "train_autoencoder",
@@ -125,10 +133,91 @@ def _call(fn, exercise, *args, **kwargs):
 
 
 # ---------------------------------------------------------------------------------------------
+# Cases: a student sees the first failing case, a grader sees every case
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseReport:
+    """Every case of one checker: ``passed`` (one bool per case, in order) and ``message``.
+
+    ``message`` is exactly what the checker shows the student: its summary when every case
+    passes, the message of the first failing case, or the "not implemented yet" note.
+    """
+
+    exercise: str
+    passed: tuple
+    message: str
+
+    @property
+    def failed(self):
+        """Numbers (counting from 1) of the cases that failed."""
+        return [number for number, ok in enumerate(self.passed, 1) if not ok]
+
+
+@dataclass
+class _Cases:
+    """A checker's cases: ``outcomes`` yields None for a passing case or its ``ExerciseFailed``,
+    in order. It is lazy, so a reader's ``NotImplementedError`` comes out of the iteration."""
+
+    exercise: str
+    total: int
+    outcomes: Iterable
+    summary: str
+
+
+def _each(cases, run_case):
+    """The outcome of ``run_case(case, "case i/n")`` for every case, in order."""
+    for number, case in enumerate(cases, 1):
+        try:
+            run_case(case, f"case {number}/{len(cases)}")
+        except ExerciseFailed as failure:
+            yield failure
+        else:
+            yield None
+
+
+def _check(cases):
+    """What a student sees: the first failing case raises; otherwise a passing CheckResult."""
+    try:
+        for failure in cases.outcomes:
+            if failure is not None:
+                raise failure
+    except NotImplementedError as error:
+        return _pending(cases.exercise, error)
+    return CheckResult(cases.exercise, True, cases.total, cases.summary)
+
+
+def _report(cases):
+    """What a grader sees: every case, and the message of ``_check`` on the same cases."""
+    passed, first = [], None
+    try:
+        for failure in cases.outcomes:
+            passed.append(failure is None)
+            first = first or failure
+    except NotImplementedError as error:
+        return CaseReport(cases.exercise, (False,) * cases.total,
+                          _pending(cases.exercise, error).message)
+    return CaseReport(cases.exercise, tuple(passed), str(first) if first else cases.summary)
+
+
+def case_report(check, *args, **kwargs):
+    """Run every case of ``check`` (one of the ``check_*`` functions) on the same arguments.
+
+    ``case_report(check_scatter_add, scatter_add)`` returns a ``CaseReport``: which of the 12
+    cases passed, and the message ``check_scatter_add(scatter_add)`` shows. Used for grading
+    with partial credit, one share of the points per case.
+    """
+    name = getattr(check, "__name__", "")
+    if name not in _CASES:
+        raise ValueError(f"check must be one of {sorted(_CASES)}, got {check!r}")
+    return _report(_CASES[name](*args, **kwargs))
+
+
+# ---------------------------------------------------------------------------------------------
 # Exercise 1: multi-channel scatter-add, checked against F.conv_transpose2d
 # ---------------------------------------------------------------------------------------------
 
-def _scatter_add_cases(count, seed):
+def _scatter_add_configs(count, seed):
     rng = np.random.default_rng(seed)
     cases = []
     # Two fixed cases first: one where a missing crop or a flipped kernel shows, one with
@@ -216,22 +305,24 @@ def check_scatter_add(fn, trials=12, seed=0):
     transposed convolution); the result must be (C_out, H_out, W_out). Runs ``trials`` (at least
     10) random configurations; returns a ``CheckResult`` or raises ``ExerciseFailed``.
     """
+    return _check(_scatter_add_cases(fn, trials, seed))
+
+
+def _scatter_add_cases(fn, trials=12, seed=0):
     name = "Exercise 1 (multi-channel scatter-add)"
     if trials < 10:
         raise ValueError(f"trials must be >= 10, got {trials}")
-    cases = _scatter_add_cases(trials, seed)
-    for number, case in enumerate(cases, 1):
+    configs = _scatter_add_configs(trials, seed)
+
+    def run_case(case, label):
         x, weight = case["x"], case["weight"]
         expected = _reference_conv_transpose(x, weight, case["stride"], case["padding"])
-        label = (f"case {number}/{len(cases)}: x of shape {x.shape}, weight of shape "
-                 f"{weight.shape}, stride={case['stride']}, padding={case['padding']}")
-        try:
-            got = _to_numpy(_call(fn, name, x.copy(), weight.copy(), case["stride"],
-                                  case["padding"]), name)
-        except NotImplementedError as error:
-            return _pending(name, error)
+        label = (f"{label}: x of shape {x.shape}, weight of shape {weight.shape}, "
+                 f"stride={case['stride']}, padding={case['padding']}")
+        got = _to_numpy(_call(fn, name, x.copy(), weight.copy(), case["stride"],
+                              case["padding"]), name)
         if got.shape == expected.shape and _close(got, expected):
-            continue
+            return
         cause = _diagnose_scatter_add(got, case, expected)
         if got.shape != expected.shape:
             what = f"expected shape {expected.shape}, got {got.shape}"
@@ -239,10 +330,10 @@ def check_scatter_add(fn, trials=12, seed=0):
             what = f"wrong values {_first_difference(got, expected)}"
         raise ExerciseFailed(f"{name}, {label}: {what}."
                              + (f" Likely cause: {cause}." if cause else ""))
-    message = (f"{name}: all {len(cases)} random configurations match F.conv_transpose2d "
-               f"(channels 1-3, sizes 1-5, K 1-4, S 1-3, P 0..K-1).")
 
-    return CheckResult(name, True, len(cases), message)
+    summary = (f"{name}: all {len(configs)} random configurations match F.conv_transpose2d "
+               f"(channels 1-3, sizes 1-5, K 1-4, S 1-3, P 0..K-1).")
+    return _Cases(name, len(configs), _each(configs, run_case), summary)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,18 +350,21 @@ def check_overlap_counts(fn, input_size=5):
     (input cell, kernel tap) pairs land there. Checked against ``ops.overlap_counts`` for every
     (K, S) with K in 1..5 and S in 1..4 on a square input, and once on a non-square input.
     """
+    return _check(_overlap_counts_cases(fn, input_size))
+
+
+def _overlap_counts_cases(fn, input_size=5):
     name = "Exercise 2 (overlap counts)"
-    cases = [((input_size, input_size), k, s) for k, s in OVERLAP_GRID] + [((2, 4), 3, 2)]
-    for number, (size, k, s) in enumerate(cases, 1):
+    configs = [((input_size, input_size), k, s) for k, s in OVERLAP_GRID] + [((2, 4), 3, 2)]
+
+    def run_case(config, label):
+        size, k, s = config
         expected = ops.overlap_counts(size, k, s)
         arg = size if size[0] != size[1] else size[0]
-        label = f"case {number}/{len(cases)}: input_size={arg}, K={k}, S={s}"
-        try:
-            got = _to_numpy(_call(fn, name, arg, k, s), name)
-        except NotImplementedError as error:
-            return _pending(name, error)
+        label = f"{label}: input_size={arg}, K={k}, S={s}"
+        got = _to_numpy(_call(fn, name, arg, k, s), name)
         if got.shape == expected.shape and np.array_equal(got, expected):
-            continue
+            return
         cause = ""
         if got.shape != expected.shape:
             what = f"expected shape {expected.shape}, got {got.shape}"
@@ -292,9 +386,9 @@ def check_overlap_counts(fn, input_size=5):
                 cause = "the stride is ignored: input cell i's copy starts at i*S"
         raise ExerciseFailed(f"{name}, {label}: {what}." + (f" Likely cause: {cause}." if cause
                                                            else ""))
-    message = f"{name}: all {len(cases)} (input size, K, S) cases match ops.overlap_counts."
 
-    return CheckResult(name, True, len(cases), message)
+    summary = f"{name}: all {len(configs)} (input size, K, S) cases match ops.overlap_counts."
+    return _Cases(name, len(configs), _each(configs, run_case), summary)
 
 
 _RULE_SLIPS = [
@@ -311,33 +405,58 @@ def check_uniformity_rule(fn):
 
     Checked against ``ops.overlap_is_uniform`` for K in 1..8 and S in 1..5 (dilation 1).
     """
+    return _check(_uniformity_rule_cases(fn))
+
+
+RULE_GRID = [(k, s) for k in range(1, 9) for s in range(1, 6)]
+
+
+def _uniformity_rule_cases(fn):
     name = "Exercise 2 (uniformity rule)"
-    grid = [(k, s) for k in range(1, 9) for s in range(1, 6)]
-    answers = {}
-    for k, s in grid:
+    summary = f"{name}: right for all {len(RULE_GRID)} (K, S) pairs, K 1-8, S 1-5."
+    return _Cases(name, len(RULE_GRID), _rule_outcomes(fn, name), summary)
+
+
+def _rule_outcomes(fn, name):
+    """One outcome per (K, S) pair. The rule is judged as a whole, so the first failing pair
+    carries the message the student sees: the first unusable answer, else the summary of
+    every wrong pair with the slip it looks like."""
+    answers, unusable = {}, {}
+    for k, s in RULE_GRID:
         try:
             got = _call(fn, name, k, s)
-        except NotImplementedError as error:
-            return _pending(name, error)
-        if hasattr(got, "item"):
-            got = got.item()
-        if not isinstance(got, (bool, np.bool_)) and got not in (0, 1):
-            raise ExerciseFailed(f"{name}, K={k}, S={s}: expected True or False, got {got!r}")
-        answers[(k, s)] = bool(got)
-    wrong = [(k, s) for k, s in grid if answers[(k, s)] != ops.overlap_is_uniform(k, s)]
-    if wrong:
+            if hasattr(got, "item"):
+                got = got.item()
+            if not isinstance(got, (bool, np.bool_)) and got not in (0, 1):
+                raise ExerciseFailed(f"{name}, K={k}, S={s}: expected True or False, got {got!r}")
+        except ExerciseFailed as failure:
+            unusable[(k, s)] = failure
+        else:
+            answers[(k, s)] = bool(got)
+    wrong = [(k, s) for k, s in RULE_GRID
+             if (k, s) in answers and answers[(k, s)] != ops.overlap_is_uniform(k, s)]
+    if unusable:
+        headline = next(iter(unusable.values()))
+    elif wrong:
         k, s = wrong[0]
         expected = ops.overlap_is_uniform(k, s)
         profile = ops.overlap_profile(3 * s + k, k, s)
         cause = next((text for text, rule in _RULE_SLIPS
-                      if all(answers[c] == rule(*c) for c in grid)), "")
-        raise ExerciseFailed(
-            f"{name}: wrong for {len(wrong)} of {len(grid)} (K, S) pairs; first K={k}, S={s}: "
-            f"expected {expected}, got {answers[(k, s)]} (the 1-D overlap profile there is "
-            f"{profile.tolist()})." + (f" Your rule looks like '{cause}'." if cause else ""))
-    message = f"{name}: right for all {len(grid)} (K, S) pairs, K 1-8, S 1-5."
-
-    return CheckResult(name, True, len(grid), message)
+                      if all(answers[c] == rule(*c) for c in RULE_GRID)), "")
+        headline = ExerciseFailed(
+            f"{name}: wrong for {len(wrong)} of {len(RULE_GRID)} (K, S) pairs; first K={k}, "
+            f"S={s}: expected {expected}, got {answers[(k, s)]} (the 1-D overlap profile there "
+            f"is {profile.tolist()})." + (f" Your rule looks like '{cause}'." if cause else ""))
+    for pair in RULE_GRID:
+        if pair not in unusable and pair not in wrong:
+            yield None
+        elif headline is not None:
+            yield headline
+            headline = None
+        else:
+            yield unusable.get(pair) or ExerciseFailed(
+                f"{name}, K={pair[0]}, S={pair[1]}: expected {ops.overlap_is_uniform(*pair)}, "
+                f"got {answers[pair]}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,15 +503,17 @@ def check_decoders(build_decoder):
     ``nn.ConvTranspose2d`` layers of kernel 3 and stride 2; "upsample" must use no transposed
     convolution (``nn.Upsample`` or ``F.interpolate`` followed by ``nn.Conv2d``).
     """
+    return _check(_decoders_cases(build_decoder))
+
+
+def _decoders_cases(build_decoder):
     import torch
     from torch import nn
 
     name = "Exercise 3 (two decoders)"
-    for kind in ("transposed", "upsample"):
-        try:
-            decoder = _call(build_decoder, name, kind)
-        except NotImplementedError as error:
-            return _pending(name, error)
+
+    def run_case(kind, label):
+        decoder = _call(build_decoder, name, kind)
         if not isinstance(decoder, nn.Module):
             raise ExerciseFailed(f"{name}, kind={kind!r}: expected an nn.Module, got "
                                  f"{type(decoder).__name__}")
@@ -445,9 +566,10 @@ def check_decoders(build_decoder):
         elif transposed:
             raise ExerciseFailed(f"{name}, kind='upsample': found {transposed[0]}; this decoder "
                                  f"must resize (nn.Upsample) and then convolve (nn.Conv2d)")
-    message = f"{name}: both decoders map {(2, *LATENT_SHAPE)} to (2, 1, 8, 8) as asked."
 
-    return CheckResult(name, True, 2, message)
+    summary = f"{name}: both decoders map {(2, *LATENT_SHAPE)} to (2, 1, 8, 8) as asked."
+    kinds = ("transposed", "upsample")
+    return _Cases(name, len(kinds), _each(kinds, run_case), summary)
 
 
 def train_autoencoder(decoder, images, steps=300, batch_size=64, lr=0.003, seed=0):
@@ -485,6 +607,10 @@ def check_pixel_shuffle(fn, seed=0):
     Runs r in 1..3 with rectangular H != W and several channel counts; accepts a tensor or an
     array of the same values (the dtype is free).
     """
+    return _check(_pixel_shuffle_cases(fn, seed))
+
+
+def _pixel_shuffle_cases(fn, seed=0):
     import torch
     import torch.nn.functional as F
 
@@ -492,17 +618,16 @@ def check_pixel_shuffle(fn, seed=0):
     generator = torch.Generator().manual_seed(seed)
     configs = [(1, 1, 2, 2, 3), (2, 2, 2, 3, 4), (1, 3, 2, 2, 5), (2, 1, 3, 2, 3),
                (1, 2, 1, 3, 2), (1, 2, 3, 1, 1)]
-    for number, (n, c, r, h, w) in enumerate(configs, 1):
+
+    def run_case(config, label):
+        n, c, r, h, w = config
+        # Drawn case by case, in order, so every case sees the same input in both views.
         x = torch.randn(n, c * r * r, h, w, generator=generator)
         expected = F.pixel_shuffle(x, r).numpy()
-        label = (f"case {number}/{len(configs)}: x of shape {tuple(x.shape)}, r={r} "
-                 f"(C={c} output channels)")
-        try:
-            got = _to_numpy(_call(fn, name, x.clone(), r), name)
-        except NotImplementedError as error:
-            return _pending(name, error)
+        label = f"{label}: x of shape {tuple(x.shape)}, r={r} (C={c} output channels)"
+        got = _to_numpy(_call(fn, name, x.clone(), r), name)
         if got.shape == expected.shape and _close(got, expected):
-            continue
+            return
         cause = ""
         if got.shape != expected.shape:
             what = f"expected shape {expected.shape}, got {got.shape}"
@@ -531,6 +656,74 @@ def check_pixel_shuffle(fn, seed=0):
                     break
         raise ExerciseFailed(f"{name}, {label}: {what}." + (f" Likely cause: {cause}." if cause
                                                            else ""))
-    message = f"{name}: all {len(configs)} cases match F.pixel_shuffle (r = 1, 2, 3; H != W)."
+    summary = f"{name}: all {len(configs)} cases match F.pixel_shuffle (r = 1, 2, 3; H != W)."
+    return _Cases(name, len(configs), _each(configs, run_case), summary)
 
-    return CheckResult(name, True, len(configs), message)
+
+# ---------------------------------------------------------------------------------------------
+# The challenge: the checkerboard energy of both generators' samples
+# ---------------------------------------------------------------------------------------------
+
+def check_challenge(generators, energy, cleaner):
+    """The challenge's deliverable: ``energy`` and ``cleaner`` for the trained ``generators``.
+
+    ``generators`` maps each upsampler ("transposed", "resize") to its trained generator.
+    ``energy`` must map each upsampler to the mean checkerboard energy of 16 samples
+    (``challenge.samples(generator, count=16, seed=1)``, scored by ``challenge.sample_energy``);
+    ``cleaner`` must name the upsampler whose samples score lower. Both are re-measured here.
+    """
+    return _check(_challenge_cases(generators, energy, cleaner))
+
+
+def _challenge_cases(generators, energy, cleaner):
+    name = "Challenge (checkerboard energy)"
+    checks = ("energy", "cleaner")
+    summary = f"{name}: both energies match a new measurement, and {cleaner!r} is the lower one."
+    return _Cases(name, len(checks), _challenge_outcomes(name, generators, energy, cleaner),
+                  summary)
+
+
+def _challenge_outcomes(name, generators, energy, cleaner):
+    from . import challenge
+
+    if energy is Ellipsis and cleaner is Ellipsis:
+        raise not_implemented("energy and cleaner are still `...`")
+    if not isinstance(generators, dict) or sorted(generators) != sorted(challenge.UPSAMPLERS):
+        failure = ExerciseFailed(f"{name}: `generators` should map {challenge.UPSAMPLERS} to "
+                                 f"trained generators; run the training cell first")
+        yield failure
+        yield failure
+        return
+    measured = {kind: challenge.sample_energy(challenge.samples(g, count=16, seed=1))
+                for kind, g in generators.items()}
+    if not isinstance(energy, dict) or sorted(energy) != sorted(measured):
+        yield ExerciseFailed(f"{name}: `energy` should be a dict with the keys "
+                             f"{challenge.UPSAMPLERS}, got {energy!r}")
+    else:
+        off = [kind for kind in challenge.UPSAMPLERS if not _same_number(energy[kind],
+                                                                         measured[kind])]
+        yield (ExerciseFailed(
+            f"{name}: energy[{off[0]!r}] is {energy[off[0]]!r}, but 16 samples of that "
+            f"generator (challenge.samples(g, count=16, seed=1)) score {measured[off[0]]:.6g} "
+            f"with challenge.sample_energy") if off else None)
+    lower = min(measured, key=measured.get)
+    yield (None if cleaner == lower else ExerciseFailed(
+        f"{name}: cleaner is {cleaner!r}, but the {lower!r} generator's samples score lower "
+        f"({measured[lower]:.4f} against {max(measured.values()):.4f})"))
+
+
+def _same_number(value, expected):
+    try:
+        return bool(np.isclose(float(value), expected, rtol=1e-6, atol=1e-9))
+    except (TypeError, ValueError):
+        return False
+
+
+_CASES = {
+    "check_scatter_add": _scatter_add_cases,
+    "check_overlap_counts": _overlap_counts_cases,
+    "check_uniformity_rule": _uniformity_rule_cases,
+    "check_decoders": _decoders_cases,
+    "check_pixel_shuffle": _pixel_shuffle_cases,
+    "check_challenge": _challenge_cases,
+}
