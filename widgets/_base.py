@@ -11,8 +11,12 @@ from __future__ import annotations
 import pathlib
 
 import anywidget
+import ipywidgets
 import numpy as np
 import traitlets
+from IPython.display import display
+
+from . import static_figure
 
 _JS_DIR = pathlib.Path(__file__).parent / "js"
 
@@ -64,14 +68,15 @@ def key(*parts) -> str:
 
 def format_grid(values, indent: str = "  ") -> str:
     """Right-aligned text rendering of a 2-D grid of numbers."""
-    cells = [[_format_number(v) for v in row] for row in values]
+    cells = [[static_figure.format_number(v) for v in row] for row in values]
     width = max((len(c) for row in cells for c in row), default=1)
     return "\n".join(indent + " ".join(c.rjust(width) for c in row) for row in cells)
 
 
-def _format_number(value) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:.2f}"
+# Where a reader can use an explorer live; said next to every static picture of one.
+RUN_IT_LIVE = "Run this notebook in JupyterLab, Binder or Colab, or open the book page, to use it."
+# How every describe() ends: the controls to try where the widget renders.
+CONTROLS_HINT = "(Interactive where widgets render"
 
 
 class Explorer(anywidget.AnyWidget):
@@ -84,6 +89,8 @@ class Explorer(anywidget.AnyWidget):
 
     _script: str = ""
     _style: str = ""
+    # What the explorer shows, for the caption of its static picture ("the ... of ...").
+    title: str = ""
 
     # The cell most recently hovered or focused in the page:
     # {"grid": name, "row": r, "col": c}, or {} before any.
@@ -109,5 +116,42 @@ class Explorer(anywidget.AnyWidget):
         """Plain-text description of the current state (for text-only frontends)."""
         raise NotImplementedError
 
+    def caption(self) -> str:
+        """One line: what the explorer is and where to run it live."""
+        return f"Interactive explorer: {self.title}. {RUN_IT_LIVE}"
+
     def __repr__(self) -> str:
-        return self.describe()
+        return f"{self.caption()}\n{self.describe()}"
+
+    def static_parts(self) -> list:
+        """What the static picture shows (`static_figure` Grid, Bars and Text parts).
+
+        By default the `describe()` text, less its hint on the controls (a picture has none);
+        an explorer with grids of numbers draws those instead.
+        """
+        lines = [line for line in self.describe().splitlines() if not line.startswith(CONTROLS_HINT)]
+        return [static_figure.Text(tuple(lines))]
+
+    def static_svg(self) -> str:
+        """A small SVG picture of the current state, with the caption on top."""
+        caption = [f"Interactive explorer: {self.title}.",
+                   f"Below: a static picture of its current state. {RUN_IT_LIVE}"]
+        return static_figure.render_svg(self.caption(), caption, self.static_parts())
+
+    def _repr_mimebundle_(self, **kwargs):
+        # Next to the widget view (which JupyterLab, Colab and the book rank first), a picture
+        # for every frontend that cannot draw it; anywidget's text/plain is repr(self), which
+        # starts with the caption.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        return {**data, "image/svg+xml": self.static_svg()}, metadata
+
+    if hasattr(ipywidgets.Widget, "_ipython_display_"):
+        # ipywidgets 7 displays a widget through this hook, which IPython prefers to
+        # _repr_mimebundle_; it would send only a shortened repr with the widget view.
+        def _ipython_display_(self, **kwargs):
+            data, metadata = self._repr_mimebundle_()
+            display(data, metadata=metadata, raw=True)
+            self._handle_displayed(**kwargs)

@@ -10,6 +10,7 @@ import traitlets
 
 from . import ops
 from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
+from .static_figure import Grid
 
 KERNEL_SIZE = 3
 # The outline's worked kernel, a dense one, and small fixed random integers.
@@ -99,6 +100,7 @@ class AdjointExplorer(Explorer):
     """
 
     _script = "adjoint.js"
+    title = "a transposed convolution as the matrix product y = Cᵀx"
 
     kernel = Choice("sparse", KERNELS).tag(sync=True)
     input_size = BoundedInt(2, *INPUT_SIZES).tag(sync=True)
@@ -124,6 +126,14 @@ class AdjointExplorer(Explorer):
     def state(self) -> dict:
         """The precomputed data for the current controls."""
         return adjoint_state(self.kernel, self.input_size, self.stride, self.padding)
+
+    def static_parts(self) -> list:
+        s = self.state
+        i, o = s["input_size"], s["output_size"]
+        return [Grid(f"kernel ({KERNEL_LABELS[self.kernel]})", s["kernel"]),
+                Grid(f"input x ({i}x{i})", s["input"]),
+                Grid(f"output y = Cᵀx ({o}x{o})", s["output"]),
+                Grid(f"Cᵀ ({o * o} rows x {i * i} columns)", s["matrix"])]
 
     def describe(self) -> str:
         s = self.state

@@ -118,6 +118,7 @@ class OutputSizeCalculator(Explorer):
 
     _script = "output_size.js"
     _style = "output_size.css"
+    title = "the output size of ConvTranspose2d, term by term"
 
     input_size = BoundedInt(4, *LIMITS["input_size"]).tag(sync=True)
     kernel_size = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)

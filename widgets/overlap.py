@@ -19,6 +19,7 @@ import traitlets
 
 from . import ops
 from ._base import BoundedInt, Explorer, format_grid, key
+from .static_figure import Grid, Text
 
 LIMITS = {"kernel_size": (1, 7), "stride": (1, 4), "dilation": (1, 3)}
 
@@ -100,6 +101,7 @@ class OverlapExplorer(Explorer):
 
     _script = "overlap.js"
     _style = "overlap.css"
+    title = "how many kernel taps of a transposed convolution land on each output cell"
 
     kernel_size = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
     stride = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
@@ -118,6 +120,13 @@ class OverlapExplorer(Explorer):
     @property
     def state(self) -> dict:
         return overlap_state(self.kernel_size, self.stride, self.dilation)
+
+    def static_parts(self) -> list:
+        s = self.state
+        n, word = s["input_size"], "uniform" if s["uniform"] else "uneven"
+        return [Text((f"K={self.kernel_size}, S={self.stride}, D={self.dilation} on a {n}x{n} "
+                      f"input of ones: {word} interior. {s['reason']}.",)),
+                Grid("overlap counts: taps landing on each output cell", s["counts"])]
 
     def describe(self) -> str:
         s = self.state

@@ -13,6 +13,7 @@ import traitlets
 
 from . import ops
 from ._base import BoundedInt, Explorer, format_grid
+from .static_figure import Grid
 
 SIZE = 2            # the low-resolution input is SIZE x SIZE per channel
 FACTORS = (2, 3)
@@ -73,6 +74,7 @@ class PixelShuffleExplorer(Explorer):
 
     _script = "pixel_shuffle.js"
     _style = "pixel_shuffle.css"
+    title = "where pixel shuffle moves every input value"
 
     r = BoundedInt(2, *FACTORS).tag(sync=True)
     channels = BoundedInt(1, *CHANNELS).tag(sync=True)
@@ -92,6 +94,12 @@ class PixelShuffleExplorer(Explorer):
     def state(self) -> dict:
         """The precomputed data for the current controls."""
         return self.states[key(self.r, self.channels)]
+
+    def static_parts(self) -> list:
+        s = self.state
+        inputs = [Grid(f"input channel {k}", grid) for k, grid in enumerate(s["input"])]
+        outputs = [Grid(f"output channel {k} (r = {self.r})", grid) for k, grid in enumerate(s["output"])]
+        return inputs + outputs
 
     def describe(self) -> str:
         s = self.state

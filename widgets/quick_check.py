@@ -176,6 +176,7 @@ class QuickCheck(Explorer):
 
     _script = "quick_check.js"
     _style = "quick_check.css"
+    title = "a quick check, one multiple-choice question with the reason behind every option"
 
     question = Choice("upsampling-fix", QUESTIONS).tag(sync=True)
     data = traitlets.Dict().tag(sync=True)  # prompt, options: [{text, correct, why}]

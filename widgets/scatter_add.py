@@ -11,6 +11,7 @@ import traitlets
 
 from . import ops
 from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
+from .static_figure import Grid
 
 KERNEL_SIZE = 3
 # The outline's worked kernel (corners and centre) and a dense one.
@@ -123,6 +124,7 @@ class ScatterAddPainter(Explorer):
 
     _script = "scatter_add.js"
     _style = "scatter_add.css"
+    title = "scatter-add, every input cell painting a scaled copy of the kernel"
 
     kernel = Choice("sparse", KERNELS).tag(sync=True)
     stride = BoundedInt(1, *STRIDES).tag(sync=True)
@@ -149,6 +151,18 @@ class ScatterAddPainter(Explorer):
     def state(self) -> dict:
         """The precomputed data for the current controls and painted cells."""
         return painter_state(self.kernel, self.stride, self.painted)
+
+    def static_parts(self) -> list:
+        # The running sums start at zero, so the picture adds the sums once every cell has
+        # painted: the transposed convolution the painter builds up.
+        s = self.state
+        o = s["output_size"]
+        everything = painter_state(self.kernel, self.stride, range(INPUT_CELLS))["output"]
+        parts = [Grid(f"kernel ({KERNEL_LABELS[self.kernel]}), stride {self.stride}", s["kernel"]),
+                 Grid("input (2x2)", s["input"])]
+        if self.painted:
+            parts.append(Grid(f"running sums, {len(self.painted)} cell(s) painted", s["output"]))
+        return parts + [Grid(f"output, all 4 cells painted ({o}x{o})", everything)]
 
     def describe(self) -> str:
         s = self.state

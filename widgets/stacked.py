@@ -20,6 +20,7 @@ import traitlets
 
 from . import ops
 from ._base import BoundedInt, Explorer
+from .static_figure import MAX_BARS, Bars
 
 INPUT_LENGTH = 8
 MAX_LAYERS = 4
@@ -81,6 +82,7 @@ class StackedLayersExplorer(Explorer):
 
     _script = "stacked.js"
     _style = "stacked.css"
+    title = "how uneven overlap compounds through stacked transposed convolutions"
 
     layers = BoundedInt(3, *LIMITS["layers"]).tag(sync=True)
     kernel_size_1 = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
@@ -101,6 +103,16 @@ class StackedLayersExplorer(Explorer):
     @property
     def state(self) -> list[dict]:
         return stacked_state(self.stack)
+
+    def static_parts(self) -> list:
+        parts = []
+        for i, layer in enumerate(self.state, 1):
+            profile = layer["profile"]
+            shown = "" if len(profile) <= MAX_BARS else f", the first {MAX_BARS} drawn"
+            parts.append(Bars(f"layer {i} (K={layer['kernel_size']}, S={layer['stride']}): "
+                              f"{len(profile)} values{shown}, interior range {layer['range']}",
+                              profile[:MAX_BARS]))
+        return parts
 
     def describe(self) -> str:
         lines = [f"StackedLayersExplorer: a constant signal of {INPUT_LENGTH} ones through "

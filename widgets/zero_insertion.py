@@ -13,6 +13,7 @@ import traitlets
 
 from . import ops
 from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
+from .static_figure import Grid, Text
 
 STAGES = ("input", "inserted", "padded", "output")
 STAGE_LABELS = {
@@ -97,6 +98,7 @@ class FractionallyStridedView(Explorer):
 
     _script = "zero_insertion.js"
     _style = "zero_insertion.css"
+    title = "a transposed convolution as zero insertion, padding and a stride-1 convolution"
 
     stride = BoundedInt(2, *STRIDES).tag(sync=True)
     padding = BoundedInt(0, *PADDINGS).tag(sync=True)
@@ -148,6 +150,17 @@ class FractionallyStridedView(Explorer):
     def state(self) -> dict:
         """The data for the current controls."""
         return zero_insertion_state(self.stride, self.kernel_size, self.padding)
+
+    def static_parts(self) -> list:
+        # Every stage at once: the page steps through them one at a time.
+        s = self.state
+        parts = [Grid(STAGE_LABELS["input"], s["input"])]
+        if s["error"]:
+            return parts + [Text((s["error"],))]
+        return parts + [Grid(f"{STAGE_LABELS['inserted']} (S-1 = {self.stride - 1})", s["inserted"]),
+                        Grid(f"{STAGE_LABELS['padded']} (K-1-P = {s['pad']})", s["padded"]),
+                        Grid("flipped kernel", s["flipped"]),
+                        Grid(STAGE_LABELS["output"], s["output"])]
 
     def describe(self) -> str:
         s = self.state
