@@ -164,18 +164,18 @@ def _layout(drawn: list[_Drawn], top: int) -> tuple[list[str], int, int]:
 
 
 def render_svg(title: str, caption: list[str], parts: list) -> str:
-    """The picture as one SVG document: the caption lines on top (the first in bold), then the
+    """The picture as one SVG document: the caption on top (its first sentence in bold), then the
     parts. `title` becomes the SVG's <title> (read out by screen readers)."""
     for part in parts:
         if type(part) not in _DRAW:
             raise ValueError(f"parts must be Grid, Bars or Text, got {type(part).__name__}")
-    caption = wrap(caption)
+    lines = [(line, i == 0) for i, sentence in enumerate(caption) for line in wrap([sentence])]
     head = [_text(MARGIN, MARGIN + FONT_SIZE + i * LINE_HEIGHT, line,
-                  **({"font_weight": "bold"} if i == 0 else {}))
-            for i, line in enumerate(caption)]
-    top = MARGIN + len(caption) * LINE_HEIGHT + GAP // 2
+                  **({"font_weight": "bold"} if bold else {}))
+            for i, (line, bold) in enumerate(lines)]
+    top = MARGIN + len(lines) * LINE_HEIGHT + GAP // 2
     body, body_width, bottom = _layout([_DRAW[type(p)](p) for p in parts], top)
-    width = MARGIN * 2 + max(body_width, max(_text_width(line) for line in caption))
+    width = MARGIN * 2 + max(body_width, max(_text_width(line) for line, _ in lines))
     height = bottom + MARGIN
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="{FONT_SIZE}" '
