@@ -8,6 +8,8 @@
 #   make sync-url   copy the repository URL of _config.yml into each notebook's setup cell and
 #                   the README's install line (`make notebooks` runs it first)
 #   make student OUT=dir [FORCE=1]  student versions of the notebooks (solutions removed) in dir
+#   make assignment OUT=dir [FORCE=1]  the autograded assignment (Otter-Grader format) in dir
+#   make grade SUBMISSIONS=dir OUT=grades.csv [ASSIGNMENT=dir]  grade a folder of notebooks
 #   make venv       create .venv (if missing) from requirements.txt + this package, editable
 #   make js         install the pinned book JavaScript (npm ci) and vendor it into book/_static/vendor
 #   make clean      remove _build/ and book/_static/vendor/ (keeps .venv and book/node_modules)
@@ -44,7 +46,7 @@ PYTEST           := $(PY) -m pytest -p no:cacheprovider
 # widgets/ since the last build empties the cache.
 WIDGETS_STAMP    := $(BUILD_DIR)/.widgets.stamp
 
-.PHONY: help venv js book serve clean test notebooks chromium student bench sync-url
+.PHONY: help venv js book serve clean test notebooks chromium student bench sync-url assignment grade
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -111,6 +113,15 @@ bench: venv ## time ops.conv_transpose2d against PyTorch (table + _build/bench/c
 student: venv ## write student notebooks (solutions removed) into OUT=dir; FORCE=1 overwrites
 	@test -n "$(OUT)" || { echo "usage: make student OUT=dir [FORCE=1]" >&2; exit 1; }
 	$(PY) -m widgets.student_version "$(OUT)" $(if $(FORCE),--force)
+
+assignment: venv ## write the autograded assignment (Otter-Grader) into OUT=dir; FORCE=1 replaces it
+	@test -n "$(OUT)" || { echo "usage: make assignment OUT=dir [FORCE=1]" >&2; exit 1; }
+	$(PY) tools/assignment.py "$(OUT)" $(if $(FORCE),--force)
+
+# TIME_LIMIT: seconds per submission; JOBS: submissions at once (default: the number of cores).
+grade: venv ## grade every notebook in SUBMISSIONS=dir into OUT=grades.csv (+ OUT's -feedback/ folder)
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSIONS=dir OUT=grades.csv [ASSIGNMENT=dir] [TIME_LIMIT=s] [JOBS=n]" >&2; exit 1; }
+	$(NB_ENV) $(PY) tools/grade.py "$(SUBMISSIONS)" "$(OUT)" $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(if $(JOBS),--jobs $(JOBS))
 
 # ---------------------------------------------------------------------------------
 # Tests
