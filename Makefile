@@ -4,7 +4,8 @@
 #   make test       make book, then every test layer (unit/property, nbval, built book in
 #                   Chromium, live JupyterLab in Chromium); installs Chromium if none is found
 #   make serve      serve _build/html on http://127.0.0.1:$(PORT)/ (PORT=8000 by default)
-#   make notebooks  re-execute every notebook in place, deterministically (commit the result)
+#   make notebooks [NB=chapters/x.ipynb]  re-execute notebooks in place, two at a time,
+#                   deterministically, without stored widget state (commit the result)
 #   make sync-url   copy the repository URL of _config.yml into each notebook's setup cell and
 #                   the README's install line (`make notebooks` runs it first)
 #   make student OUT=dir [FORCE=1]  student versions of the notebooks (solutions removed) in dir
@@ -101,10 +102,7 @@ sync-url: venv ## write the repository URL of _config.yml into every notebook an
 	$(PY) tools/sync_repository_url.py
 
 notebooks: sync-url ## re-execute every notebook in place, deterministically
-	@for nb in chapters/*.ipynb; do \
-	  echo "executing $$nb"; \
-	  $(NB_ENV) $(PY) -m jupyter nbconvert --to notebook --execute --inplace --log-level=WARN "$$nb" || exit 1; \
-	done
+	$(NB_ENV) $(PY) tools/execute_notebooks.py $(NB)
 
 # Not NB_ENV: the benchmark uses every core on both sides (torch.set_num_threads = cores).
 bench: venv ## time ops.conv_transpose2d against PyTorch (table + _build/bench/conv_transpose2d.json)
