@@ -309,3 +309,63 @@ def test_worked_solutions_in_the_notebook_pass():
     assert exercises.check_uniformity_rule(namespace["is_uniform"]).passed
     assert exercises.check_decoders(namespace["build_decoder"]).passed
     assert exercises.check_pixel_shuffle(namespace["pixel_shuffle"]).passed
+
+
+# ----- Every case at once, for grading (case_report) -----------------------------------------
+
+def _check_message(check, fn):
+    try:
+        return check(fn).message
+    except ExerciseFailed as failure:
+        return str(failure)
+
+
+@pytest.mark.parametrize("check, fn, passed", [
+    (exercises.check_scatter_add, scatter_loops, 12),
+    (exercises.check_scatter_add, lambda x, w, s, p: scatter_loops(x, w, s, p, crop=False), 4),
+    (exercises.check_overlap_counts, lambda n, k, s: (count_loops(n, k, s) > 0).astype(int), 10),
+    (exercises.check_uniformity_rule, lambda k, s: k >= s, 27),
+    (exercises.check_uniformity_rule, lambda k, s: (k % s == 0) if k < 5 else "x", 20),
+    (exercises.check_decoders, good_decoder, 2),
+])
+def test_case_report_counts_every_case_with_the_checkers_message(check, fn, passed):
+    report = exercises.case_report(check, fn)
+    assert sum(report.passed) == passed
+    assert report.message == _check_message(check, fn)
+    assert len(report.failed) == len(report.passed) - passed
+
+
+def test_case_report_of_the_crop_mistake_fails_exactly_the_padded_cases():
+    configs = exercises._scatter_add_configs(12, 0)
+    report = exercises.case_report(exercises.check_scatter_add,
+                                   lambda x, w, s, p: scatter_loops(x, w, s, p, crop=False))
+    assert list(report.passed) == [c["padding"] == 0 for c in configs]
+
+
+def test_case_report_of_a_starter_is_all_failed_and_pending():
+    def starter(*args):
+        raise exercises.not_implemented("x")
+    report = exercises.case_report(exercises.check_pixel_shuffle, starter)
+    assert report.passed == (False,) * 6 and "not implemented yet" in report.message
+    with pytest.raises(ValueError, match="check must be one of"):
+        exercises.case_report(print, starter)
+
+
+def test_challenge_checker_remeasures_the_generators():
+    from widgets import challenge
+
+    torch.manual_seed(0)
+    generators = {kind: challenge.Generator(kind, latent_dim=32, width=4).eval()
+                  for kind in challenge.UPSAMPLERS}
+    energy = {kind: challenge.sample_energy(challenge.samples(g, count=16, seed=1))
+              for kind, g in generators.items()}
+    lower = min(energy, key=energy.get)
+    higher = max(energy, key=energy.get)
+    assert exercises.check_challenge(generators, energy, lower).passed
+    with pytest.raises(ExerciseFailed, match="samples score lower"):
+        exercises.check_challenge(generators, energy, higher)
+    wrong = dict(energy, transposed=energy["transposed"] + 0.1)
+    report = exercises.case_report(exercises.check_challenge, generators, wrong, lower)
+    assert report.passed == (False, True) and "energy['transposed']" in report.message
+    pending = exercises.check_challenge(generators, ..., ...)
+    assert not pending.passed and "not implemented yet" in pending.message
