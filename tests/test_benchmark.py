@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from widgets import benchmark, ops
+from widgets.ops import fast
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,11 +70,11 @@ def test_limited_threads_sets_every_side_and_restores_it():
     def blas_threads():
         return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
 
-    before = torch.get_num_threads(), ops._worker_count(), blas_threads()
+    before = torch.get_num_threads(), fast.worker_count(), blas_threads()
     with benchmark.limited_threads(1):
         assert torch.get_num_threads() == 1
-        assert ops._worker_count() == 1
+        assert fast.worker_count() == 1
         assert blas_threads() == {1}
         # one worker: the adds are not split, whatever their size
-        assert len(ops._channel_parts(64, 1 << 20)) == 1
-    assert (torch.get_num_threads(), ops._worker_count(), blas_threads()) == before
+        assert len(fast.channel_parts(64, 1 << 20)) == 1
+    assert (torch.get_num_threads(), fast.worker_count(), blas_threads()) == before

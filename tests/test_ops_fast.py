@@ -19,6 +19,7 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
 from widgets import ops  # noqa: E402
+from widgets.ops import fast  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -36,12 +37,12 @@ def torch_reference(x, w, b, **kw):
 @contextlib.contextmanager
 def tiny_chunks_and_threads():
     """Make every batch chunk one sample and split every add over threads, on any shape."""
-    saved = ops._CHUNK_BYTES, ops._MIN_VALUES_PER_THREAD
-    ops._CHUNK_BYTES, ops._MIN_VALUES_PER_THREAD = 1, 1
+    saved = fast.CHUNK_BYTES, fast.MIN_VALUES_PER_THREAD
+    fast.CHUNK_BYTES, fast.MIN_VALUES_PER_THREAD = 1, 1
     try:
         yield
     finally:
-        ops._CHUNK_BYTES, ops._MIN_VALUES_PER_THREAD = saved
+        fast.CHUNK_BYTES, fast.MIN_VALUES_PER_THREAD = saved
 
 
 @st.composite
@@ -102,24 +103,24 @@ def test_fast_path_matches_torch_with_one_sample_chunks_and_threads(cfg):
 
 
 def route_taken(monkeypatch, **call):
-    """Which private route conv_transpose2d_fast takes for this call."""
+    """Which route of the fast module conv_transpose2d_fast takes for this call."""
     taken = []
-    for name in ("_single_pixel", "_subpixel", "_scatter_by_phase"):
-        original = getattr(ops, name)
-        monkeypatch.setattr(ops, name, lambda *a, _f=original, _n=name: (taken.append(_n), _f(*a)))
+    for name in ("single_pixel", "subpixel", "scatter_by_phase"):
+        original = getattr(fast, name)
+        monkeypatch.setattr(fast, name, lambda *a, _f=original, _n=name: (taken.append(_n), _f(*a)))
     ops.conv_transpose2d_fast(**call)
     return set(taken)
 
 
 @pytest.mark.parametrize("x_shape, w_shape, kw, route", [
-    ((2, 3, 1, 1), (3, 4, 4, 4), {}, "_single_pixel"),                        # DCGAN's first layer
-    ((1, 2, 1, 1), (2, 2, 3, 3), dict(stride=2, padding=1, dilation=2), "_single_pixel"),
-    ((1, 1, 1, 1), (1, 1, 1, 2), dict(dilation=2), "_single_pixel"),  # spread taps, no crop
-    ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=4, padding=2), "_subpixel"),     # FCN-like
-    ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=(2, 8)), "_subpixel"),
-    ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=4, dilation=2), "_scatter_by_phase"),
-    ((2, 2, 4, 4), (2, 2, 4, 4), dict(stride=2, padding=1), "_scatter_by_phase"),  # DCGAN
-    ((2, 2, 4, 4), (2, 2, 2, 2), dict(stride=2), "_scatter_by_phase"),        # U-Net, one copy
+    ((2, 3, 1, 1), (3, 4, 4, 4), {}, "single_pixel"),                        # DCGAN's first layer
+    ((1, 2, 1, 1), (2, 2, 3, 3), dict(stride=2, padding=1, dilation=2), "single_pixel"),
+    ((1, 1, 1, 1), (1, 1, 1, 2), dict(dilation=2), "single_pixel"),  # spread taps, no crop
+    ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=4, padding=2), "subpixel"),     # FCN-like
+    ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=(2, 8)), "subpixel"),
+    ((1, 2, 4, 4), (2, 2, 8, 8), dict(stride=4, dilation=2), "scatter_by_phase"),
+    ((2, 2, 4, 4), (2, 2, 4, 4), dict(stride=2, padding=1), "scatter_by_phase"),  # DCGAN
+    ((2, 2, 4, 4), (2, 2, 2, 2), dict(stride=2), "scatter_by_phase"),        # U-Net, one copy
 ])
 def test_each_shape_takes_its_route(monkeypatch, x_shape, w_shape, kw, route):
     x, w = np.ones(x_shape), np.ones(w_shape)
@@ -130,13 +131,13 @@ def test_each_shape_takes_its_route(monkeypatch, x_shape, w_shape, kw, route):
 def test_public_function_runs_the_reference_below_the_threshold_and_the_fast_path_above(
         monkeypatch):
     calls = []
-    for name in ("_reference_sum", "_fast_sum"):
-        original = getattr(ops, name)
-        monkeypatch.setattr(ops, name, lambda args, _f=original, _n=name: (calls.append(_n),
+    for name in ("reference_sum", "fast_sum"):
+        original = getattr(fast, name)
+        monkeypatch.setattr(fast, name, lambda args, _f=original, _n=name: (calls.append(_n),
                                                                            _f(args))[1])
     # 1 * 4 * 4 * 16 * H * W multiply-adds, either side of the threshold
     small_side = int((ops.FAST_PATH_MIN_MULTIPLY_ADDS / 256) ** 0.5)
-    for side, expected in ((small_side - 1, "_reference_sum"), (small_side + 1, "_fast_sum")):
+    for side, expected in ((small_side - 1, "reference_sum"), (small_side + 1, "fast_sum")):
         x, w = np.ones((1, 4, side, side)), np.ones((4, 4, 4, 4))
         calls.clear()
         assert np.array_equal(ops.conv_transpose2d(x, w, stride=2),
@@ -198,7 +199,7 @@ def test_tap_groups_cover_every_tap_once_at_its_place(kernel, stride, dilation):
     # Independent check of the bookkeeping: tap i lands at canvas offset D*i, i.e. in block
     # shift t at phase a with S*t + a = D*i.
     seen = []
-    for group in ops._tap_groups(kernel, stride, dilation):
+    for group in fast.tap_groups(kernel, stride, dilation):
         taps = range(kernel)[group.taps]
         phases = range(stride)[group.phases]
         assert len(taps) == len(phases)

@@ -78,15 +78,13 @@ def limited_threads(threads):
     import torch
     from threadpoolctl import threadpool_limits
 
-    before = torch.get_num_threads(), ops._MAX_WORKERS
+    before = torch.get_num_threads()
     torch.set_num_threads(threads)
-    ops._MAX_WORKERS = threads
     try:
-        with threadpool_limits(limits=threads, user_api="blas"):
+        with ops.fast.threads(threads), threadpool_limits(limits=threads, user_api="blas"):
             yield
     finally:
-        torch.set_num_threads(before[0])
-        ops._MAX_WORKERS = before[1]
+        torch.set_num_threads(before)
 
 
 def _median_times(functions, rounds):
