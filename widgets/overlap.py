@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import traitlets
 
 from . import ops
@@ -23,19 +24,9 @@ from .static_figure import Grid, Text
 
 LIMITS = {"kernel_size": (1, 7), "stride": (1, 4), "dilation": (1, 3)}
 
-
-def input_size_for(kernel_size: int, stride: int, dilation: int) -> int:
-    """The smallest input size (>= 3) whose output has an interior of at least 2S cells.
-
-    Output position p is *interior* when every tap can reach it: D(K-1) <= p <= (I-1)S, so the
-    interior has (I-1)S - D(K-1) + 1 cells.
-    """
-    return max(3, 1 + math.ceil((dilation * (kernel_size - 1) + 2 * stride - 1) / stride))
-
-
-def interior(input_size: int, kernel_size: int, stride: int, dilation: int) -> tuple[int, int]:
-    """First and last interior output position (inclusive): where every tap can land."""
-    return dilation * (kernel_size - 1), (input_size - 1) * stride
+# The formulas live in ops.geometry; notebooks written before that still import them from here.
+input_size_for = ops.input_size_for
+interior = ops.interior
 
 
 def _ordinal(n: int) -> str:
@@ -43,37 +34,38 @@ def _ordinal(n: int) -> str:
 
 
 def verdict(kernel_size: int, stride: int, dilation: int) -> dict:
-    """Uniform or uneven interior, and why, from the rule of section 6.
+    """Uniform or uneven interior, and why.
 
-    The rule: the interior is uniform iff S divides K and gcd(D, S) = 1. Tap k lands on
-    residue k*D mod S; with g = gcd(D, S) > 1 the residues not divisible by g are never hit (every
-    g-th row and column is empty), and with g = 1 the taps cycle through all S residues, so each
-    residue gets K/S of them exactly when S divides K. `tests/test_overlap.py` checks this rule
-    against the interior of `ops.overlap_profile` for every state.
+    `ops.overlap_is_uniform` decides; this explains its answer with the rule of section 6: the
+    interior is uniform iff S divides K and gcd(D, S) = 1. Tap k lands on residue k*D mod S; with
+    g = gcd(D, S) > 1 the residues not divisible by g are never hit (every g-th row and column is
+    empty), and with g = 1 the taps cycle through all S residues, so each residue gets K/S of them
+    exactly when S divides K. The counts per residue are `ops.phase_sums` of a kernel of ones.
+    `tests/test_overlap.py` checks that the rule and the decision agree for every state.
     """
     k, s, d = kernel_size, stride, dilation
     g = math.gcd(d, s)
+    if ops.overlap_is_uniform(k, s, d):
+        return {"uniform": True, "reason":
+                (f"S={s} divides K={k} and gcd(D={d}, S={s}) = 1, so along each axis every "
+                 f"interior cell gets K/S = {k // s} taps" if s > 1 else
+                 f"S=1: every interior cell gets all K={k} taps along each axis")}
     if g > 1:
         return {"uniform": False, "reason":
                 f"gcd(D={d}, S={s}) = {g}, so the taps only reach every {_ordinal(g)} row and column; "
                 f"the others get 0 (holes)"}
-    if k % s:
-        per = sorted({len(range(r, k, s)) for r in range(s)})
-        holes = " (some get none: K < S leaves holes)" if per[0] == 0 else ""
-        return {"uniform": False, "reason":
-                f"S={s} does not divide K={k}, so along each axis interior cells get "
-                f"{' or '.join(map(str, per))} taps in turn{holes}"}
-    return {"uniform": True, "reason":
-            (f"S={s} divides K={k} and gcd(D={d}, S={s}) = 1, so along each axis every interior "
-             f"cell gets K/S = {k // s} taps" if s > 1 else
-             f"S=1: every interior cell gets all K={k} taps along each axis")}
+    per = sorted({int(c) for c in ops.phase_sums(np.ones(k), s, d)})
+    holes = " (some get none: K < S leaves holes)" if per[0] == 0 else ""
+    return {"uniform": False, "reason":
+            f"S={s} does not divide K={k}, so along each axis interior cells get "
+            f"{' or '.join(map(str, per))} taps in turn{holes}"}
 
 
 def overlap_state(kernel_size: int, stride: int, dilation: int) -> dict:
     """Everything the explorer shows for one setting of its controls (used by tests and repr)."""
-    n = input_size_for(kernel_size, stride, dilation)
+    n = ops.input_size_for(kernel_size, stride, dilation)
     profile = ops.overlap_profile(n, kernel_size, stride, 0, dilation)
-    first, last = interior(n, kernel_size, stride, dilation)
+    first, last = ops.interior(n, kernel_size, stride, dilation)
     return {
         "input_size": n,
         "profile": profile.tolist(),

@@ -20,8 +20,8 @@ LETTERS = "ABCDEFGH"
 def _interior(kernel_size: int, stride: int, input_size: int = 6) -> list:
     """One period of the interior overlap counts of a 1-D transposed conv (section 6)."""
     profile = ops.overlap_profile(input_size, kernel_size, stride)
-    reach = kernel_size - 1
-    return [int(v) for v in profile[reach: reach + stride]]
+    first, _ = ops.interior(input_size, kernel_size, stride)
+    return [int(v) for v in profile[first: first + stride]]
 
 
 def _arrange(options: list, correct_at: int) -> list:

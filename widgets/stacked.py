@@ -30,10 +30,12 @@ LIMITS = {"layers": (1, MAX_LAYERS), "kernel_size": (1, 6), "stride": (1, 3)}
 def layer_interior(first: int, last: int, kernel_size: int, stride: int) -> tuple[int, int]:
     """The interior of a layer's output from the interior [first, last] of its input.
 
-    Output position p is interior when every input that reaches it is interior: p - (K-1) >= S*first
-    and p <= S*last. (first > last means there is no interior.)
+    Output position p is interior when every input that reaches it is interior. Inputs 0..last
+    give the interior `ops.interior(last + 1, K, S)`, and leaving out the `first` inputs before
+    the interior moves its start S*first further. (first > last means there is no interior.)
     """
-    return stride * first + kernel_size - 1, stride * last
+    start, end = ops.interior(last + 1, kernel_size, stride)
+    return stride * first + start, end
 
 
 def period_two_share(profile, first: int, last: int):
