@@ -66,8 +66,12 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) ->
 
 
 @contextlib.contextmanager
-def jupyterlab(notebooks):
-    """Start JupyterLab on copies of `notebooks`; yield (base_url, token)."""
+def jupyterlab(notebooks, python=sys.executable):
+    """Start JupyterLab on copies of `notebooks`; yield (base_url, token).
+
+    `python` is the interpreter whose JupyterLab (and so whose kernel) runs: this venv's by
+    default, another venv's for the ipywidgets-7 layer.
+    """
     work = pathlib.Path(tempfile.mkdtemp(prefix="tc-lab-"))
     root = work / "root"
     root.mkdir()
@@ -86,7 +90,7 @@ def jupyterlab(notebooks):
         IPYTHONDIR=str(work / "ipython"),
     )
     command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+        str(python), "-m", "jupyter", "lab", "--no-browser", "--allow-root",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
         f"--LabApp.workspaces_dir={work / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
@@ -139,14 +143,18 @@ def notebook_in_lab(browser, notebook: str, explorer: str | None):
         assert errors == [], errors
 
 
-def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, timeout_ms: int = 180_000):
+def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, timeout_ms: int = 180_000,
+                     workspace: str | None = None):
     """Open `notebook` in Lab, run all its cells, and wait for `explorer` to render.
+
+    `workspace` names a Lab workspace of its own for this page, for a server that opens several
+    notebooks one after the other (otherwise each page reopens the tabs of the pages before it).
 
     On failure a screenshot is left in the system's temp folder and its path is
     added to the error, so a red CI run shows what Lab displayed.
     """
     try:
-        return _open_and_run_all(page, base, token, notebook, explorer, timeout_ms)
+        return _open_and_run_all(page, base, token, notebook, explorer, timeout_ms, workspace)
     except Exception as error:
         shot = pathlib.Path(tempfile.gettempdir()) / f"lab-failure-{pathlib.Path(notebook).stem}.png"
         page.screenshot(path=str(shot))
@@ -157,14 +165,20 @@ def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, 
         ) from error
 
 
-def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms):
-    page.goto(f"{base}/lab/tree/{notebook}?token={token}")
+# The status bar item that reads "Python 3 (ipykernel) | Idle": JupyterLab 4's class, then
+# JupyterLab 3's, whose status bar items carry generated class names only.
+KERNEL_STATUS = ".jp-StatusBar-Widget, #jp-main-statusbar span"
+
+
+def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms, workspace):
+    lab = f"{base}/lab/workspaces/{workspace}" if workspace else f"{base}/lab"
+    page.goto(f"{lab}/tree/{notebook}?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
     # "Run All" in a notebook whose kernel is not up yet is dropped: wait for it first.
     wait_for_idle_kernel(base, token, notebook, timeout=timeout_ms / 1000)
     # The execution indicator says "idle" before any kernel is attached; the status
     # bar names the kernel only once it is connected and ready.
-    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=timeout_ms)
+    page.locator(KERNEL_STATUS, has_text="| Idle").first.wait_for(timeout=timeout_ms)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     # Done when the last code cell has an execution count and the kernel is idle again.
@@ -172,7 +186,7 @@ def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms):
     page.wait_for_function(
         "el => /\\[\\d+\\]/.test(el.textContent)", arg=last_prompt.element_handle(), timeout=timeout_ms
     )
-    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=timeout_ms)
+    page.locator(KERNEL_STATUS, has_text="| Idle").first.wait_for(timeout=timeout_ms)
     if explorer is None:  # a section without an explorer
         return None
     # Lab renders cells outside the viewport lazily (content-visibility), so wait
