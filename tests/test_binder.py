@@ -256,9 +256,12 @@ def binder_checkout(binder_venv, pytestconfig):
     assert run([python, "-m", "pip", "show", DISTRIBUTION], check=False).returncode != 0
     before = import_widgets(binder_venv, checkout)
     assert before.returncode != 0 and "No module named 'widgets'" in before.stderr, before.stderr
+    cloned = sorted(p.name for p in checkout.iterdir())
     start = time.monotonic()
     run(["./binder/postBuild"], cwd=checkout, env=binder_env(binder_venv))
     report(pytestconfig, f"binder/postBuild ran in {time.monotonic() - start:.0f} s")
+    # The reader's file browser opens at this folder: postBuild leaves nothing behind in it.
+    assert sorted(p.name for p in checkout.iterdir()) == cloned
     return checkout
 
 
