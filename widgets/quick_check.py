@@ -71,8 +71,11 @@ def uniform_overlap_question() -> dict:
     """Section 6: which stride-2 kernel gives every interior output pixel the same tap count."""
     s = 2
     k3, k4, k5 = _interior(3, s), _interior(4, s), _interior(5, s)
-    k3_padded = _interior(3, s)  # padding only crops the border: the interior is unchanged
-    assert len(set(k4)) == 1 and len(set(k3)) > 1 and len(set(k5)) > 1
+    # Padding 1 removes one output cell from each end, so the interior starts one cell earlier.
+    padded = ops.overlap_profile(6, 3, s, padding=1)
+    first = ops.interior(6, 3, s)[0] - 1
+    k3_padded = [int(v) for v in padded[first: first + s]]
+    assert len(set(k4)) == 1 and len(set(k3)) > 1 and len(set(k5)) > 1 and len(set(k3_padded)) > 1
     return {
         "section": 6,
         "prompt": "With stride 2 and no dilation, which transposed convolution gives every output "
@@ -89,8 +92,8 @@ def uniform_overlap_question() -> dict:
              "why": f"Uneven: interior pixels receive {_counts(k5)} taps in turn, because 2 does "
                     f"not divide 5."},
             {"text": "kernel 3 with padding 1", "correct": False,
-             "why": f"Padding crops cells at the border and leaves the interior alone: the counts "
-                    f"still alternate {_counts(k3_padded)}."},
+             "why": f"Padding 1 crops one cell from each end of the output and leaves the interior "
+                    f"alone: the counts still alternate {_counts(k3_padded)}."},
         ], correct_at=1),
     }
 
