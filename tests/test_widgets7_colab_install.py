@@ -8,12 +8,16 @@ package from this checkout, with its `torch` extra, under constraints that pin C
 (tests/colab_runtime.txt), as a dry run into a throwaway target, and its JSON report lists what it
 would install. A range that excludes a Colab version makes the resolution fail.
 
+A third test installs the package as the setup cell does, from git, with a clone of this repository
+standing in for its URL: only committed files reach a reader.
+
 Not exercised here: Colab itself (no network to it), and its Python (3.13; this runs the venv's).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -80,3 +84,23 @@ def test_a_range_that_excludes_colab_fails_the_check(tmp_path):
     result = dry_run_install(project, tmp_path)
     assert result.returncode != 0
     assert "ipywidgets" in result.stderr
+
+
+def test_the_setup_cells_install_from_git_brings_the_whole_package(tmp_path):
+    # The setup cell installs from git: only committed files reach the reader. Same command, with
+    # this clone, at its last commit, standing in for the repository's URL and branch.
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    target = tmp_path / "target"
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+               f"git+file://{ROOT}@{commit.stdout.strip()}"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    scripts = {path.name for path in (target / "widgets" / "js").iterdir()}
+    assert {"base.js", "base.css", "adjoint.js"} <= scripts
+    imported = subprocess.run(
+        [sys.executable, "-c", "import widgets; print(widgets.__file__); print(len(widgets.AdjointExplorer()._esm))"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)}, timeout=300,
+    )
+    assert imported.returncode == 0, imported.stderr
+    where, script_length = imported.stdout.split()
+    assert pathlib.Path(where).is_relative_to(target) and int(script_length) > 1000
