@@ -33,6 +33,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+from sync_repository_url import pip_url  # the repository named in _config.yml, and nowhere else
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -40,12 +41,12 @@ NAME = "transposed_conv"
 PARTS = ("source", "student", "autograder")
 
 # What the grading image needs besides Otter (Gradescope builds it from this list).
-GRADING_REQUIREMENTS = """\
+GRADING_REQUIREMENTS = f"""\
 numpy
 torch
 scikit-learn
 matplotlib
-transposed-conv-widgets @ git+https://github.com/transposed-conv/chapter
+transposed-conv-widgets @ {pip_url()}
 """
 
 # Coding questions: (name, points, checker, the reader's names it is called with, cell ids in
