@@ -295,3 +295,172 @@ def wait_for_mathjax(page, timeout_ms: float = 15000) -> int:
     )
     page.evaluate("() => MathJax.startup.promise")
     return page.evaluate("() => document.querySelectorAll('mjx-container').length")
+
+
+def _number(text: str):
+    """A cell's text as a number (int where whole), None where empty; other text unchanged."""
+    text = text.strip().replace("−", "-")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else value
+
+
+# Set controls (range inputs and selects, by aria-label) as a reader's drag or choice does:
+# change the value, then fire the event the explorer listens to. A control already at the
+# value is left alone, so that moving one control does not undo a clamp another one made.
+_SET_CONTROLS_JS = """
+const setControls = (root, values) => {
+  for (const [label, value] of Object.entries(values)) {
+    const control = root.querySelector(`:is(input, select)[aria-label="${label}"]`);
+    if (!control) throw new Error(`no control labelled ${label}`);
+    if (control.value === String(value)) continue;
+    control.value = String(value);
+    const type = control.tagName === "SELECT" ? "change" : "input";
+    control.dispatchEvent(new Event(type, { bubbles: true }));
+  }
+};
+"""
+
+
+class ExplorerPage:
+    """One explorer on an open page of the built book, read through its data-* attributes.
+
+    Every explorer marks its root with ``data-explorer=NAME``, its cells with ``data-grid``,
+    ``data-row``, ``data-col`` (and ``data-channel`` where a grid has channels), lit cells with
+    ``data-lit``, and its live status line with ``data-role=status``; controls are found by
+    their ``aria-label``. Tests read and drive an explorer only through this contract, so a
+    change of markup or ARIA roles does not touch them.
+    """
+
+    def __init__(self, page, name: str):
+        self.page = page
+        self.name = name
+        self.root = f'[data-explorer="{name}"]'
+
+    def locator(self, selector: str = ""):
+        """The explorer's root, or the elements inside it that match ``selector``."""
+        return self.page.locator(f"{self.root} {selector}" if selector else self.root)
+
+    def cell(self, grid: str, row: int, col: int, channel: Optional[int] = None):
+        where = f'[data-grid="{grid}"][data-row="{row}"][data-col="{col}"]'
+        if channel is not None:
+            where += f'[data-channel="{channel}"]'
+        return self.locator(where)
+
+    def cells(self, grid: str, *, lit: bool = False):
+        return self.locator(f'[data-grid="{grid}"]' + ("[data-lit]" if lit else ""))
+
+    def lit(self, grid: str, *, source: bool = True) -> list:
+        """Sorted (row, col) of the grid's lit cells ((channel, row, col) where it has channels);
+        ``source=False`` leaves out the cell the reader points at (``data-source``)."""
+        found = self.cells(grid, lit=True).evaluate_all(
+            """(els, source) => els.filter((e) => source || !e.hasAttribute("data-source"))
+                 .map((e) => [e.dataset.channel, e.dataset.row, e.dataset.col])""", source)
+        return sorted(tuple(int(v) for v in rc if v is not None) for rc in found)
+
+    def values(self, grid: str):
+        """The grid's visible numbers as rows (None for an empty cell), or None where the grid
+        is not drawn. A grid with channels gives a list of such rows per channel."""
+        found = self.cells(grid).evaluate_all(
+            "els => els.map((e) => [e.dataset.channel, +e.dataset.row, +e.dataset.col, e.textContent])")
+        if not found:
+            return None
+        channels = {}
+        for channel, r, c, text in found:
+            rows = channels.setdefault(channel, [])
+            while len(rows) <= r:
+                rows.append([])
+            row = rows[r]
+            while len(row) <= c:
+                row.append(None)
+            row[c] = _number(text)
+        if list(channels) == [None]:
+            return channels[None]
+        return [channels[k] for k in sorted(channels, key=int)]
+
+    @property
+    def status_line(self):
+        return self.locator("[data-role=status]")
+
+    def status(self) -> str:
+        """The status line's text as the reader sees it."""
+        return self.status_line.inner_text()
+
+    def text(self, role: str) -> str:
+        """The text of the element marked ``data-role=ROLE``."""
+        return self.locator(f"[data-role={role}]").text_content()
+
+    def button(self, label: str):
+        return self.locator(f'button[aria-label="{label}"]')
+
+    def control(self, label: str):
+        return self.locator(f':is(input, select)[aria-label="{label}"]')
+
+    def set_control(self, label: str, value) -> None:
+        """Move a slider or choose an option, as a reader does."""
+        control = self.control(label)
+        if control.evaluate("e => e.tagName") == "SELECT":
+            control.select_option(str(value))
+        else:
+            control.fill(str(value))
+            control.dispatch_event("input")
+
+    def set_controls(self, values: dict) -> None:
+        """Set several controls ({aria-label: value}, in order) in one page evaluation."""
+        self.page.evaluate(f"([root, values]) => {{ {_SET_CONTROLS_JS} "
+                           "setControls(document.querySelector(root), values); }",
+                           [self.root, values])
+
+    def hover(self, grid: str, row: int, col: int, channel: Optional[int] = None) -> None:
+        self.cell(grid, row, col, channel).hover()
+
+    def tap(self, grid: str, row: int, col: int, channel: Optional[int] = None) -> None:
+        """A touch tap (the page's context must have been opened with touch)."""
+        self.cell(grid, row, col, channel).tap()
+
+    def focus(self, grid: str, row: int, col: int, channel: Optional[int] = None) -> None:
+        self.cell(grid, row, col, channel).focus()
+
+    def sweep(self, states: list, read: str) -> list:
+        """Drive the controls through ``states`` (each {aria-label: value}) in ONE page
+        evaluation and return, per state, what the JavaScript function ``read(root)`` collects
+        from the explorer: a whole exhaustive sweep costs one round trip to the browser."""
+        return self.page.evaluate(
+            f"""([root, states]) => {{
+                {_SET_CONTROLS_JS}
+                const read = {read};
+                const element = document.querySelector(root);
+                return states.map((state) => {{ setControls(element, state); return read(element); }});
+            }}""",
+            [self.root, states],
+        )
+
+
+# JavaScript for ExplorerPage.sweep: one grid's numbers as rows, from data-row / data-col.
+READ_GRID_JS = """(root, grid) => {
+  const rows = [];
+  for (const cell of root.querySelectorAll(`[data-grid="${grid}"]`)) {
+    const r = Number(cell.dataset.row), c = Number(cell.dataset.col);
+    (rows[r] = rows[r] || [])[c] = cell.textContent === "" ? null : Number(cell.textContent);
+  }
+  return rows;
+}"""
+
+
+def check_screenshot(path, width: float, height: float) -> None:
+    """Assert that ``path`` is a PNG of about ``width`` x ``height`` pixels showing something:
+    more than one distinct colour (a blank or failed capture is one colour)."""
+    from PIL import Image
+
+    assert Path(path).is_file(), f"no screenshot at {path}"
+    with Image.open(path) as image:
+        assert image.format == "PNG", path
+        # A box at fractional coordinates is captured whole, so up to a pixel more per side.
+        assert abs(image.width - width) < 2 and abs(image.height - height) < 2, (
+            f"{path}: {image.size}, expected about {width:.0f}x{height:.0f}")
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 24)
+        assert len(colours) > 1, f"{path} is blank: one colour"

@@ -14,7 +14,14 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-from browser_util import attach_request_recorder, find_chromium, launch_chromium, serve_directory  # noqa: E402
+from browser_util import (  # noqa: E402
+    ExplorerPage,
+    attach_request_recorder,
+    check_screenshot,
+    find_chromium,
+    launch_chromium,
+    serve_directory,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK_HTML = ROOT / "_build" / "html"
@@ -29,6 +36,14 @@ LAYER_PREFIXES = {
     "test_kernel_families": "kernels",  # nbval under every forced CPU kernel family
     "test_grading": "grading",  # the autograded assignment, graded from a folder
 }
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots", metavar="DIR", default=None,
+        help="keep the browser layer's screenshots of the explorers in DIR, for review "
+             "(by default each test writes them to its own temporary folder)",
+    )
 
 
 def pytest_collection_modifyitems(items):
@@ -91,3 +106,41 @@ def open_page(browser, book_url):
         problems = recorder.problems()
         page.context.close()
         assert problems == [], f"{path}: {problems}"
+
+
+@pytest.fixture
+def open_explorer(open_page):
+    """Open a page and return its explorer `name` as an ExplorerPage, scrolled into view.
+
+    `open_explorer("chapters/06_checkerboard.html", "overlap", dark=True)`; keyword
+    arguments go to `open_page`.
+    """
+
+    def _open(path: str, name: str, **kwargs) -> ExplorerPage:
+        explorer = ExplorerPage(open_page(path, **kwargs), name)
+        explorer.locator().scroll_into_view_if_needed()
+        return explorer
+
+    return _open
+
+
+@pytest.fixture
+def screenshot(request, tmp_path):
+    """Take a screenshot of an explorer and check it: `screenshot(explorer, "overlap-dark")`.
+
+    It goes to the `--screenshots DIR` folder when given, else to the test's temporary
+    folder; either way it must be a PNG of the explorer's size showing more than one colour.
+    """
+    folder = request.config.getoption("--screenshots")
+    folder = pathlib.Path(folder) if folder else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def _take(explorer: ExplorerPage, name: str) -> pathlib.Path:
+        path = folder / f"{name}.png"
+        root = explorer.locator()
+        root.screenshot(path=str(path))
+        box = root.bounding_box()
+        check_screenshot(path, box["width"], box["height"])
+        return path
+
+    return _take

@@ -1,68 +1,38 @@
 """PixelShuffleExplorer in the built book (no kernel): hover mappings, controls, keyboard, colours.
 
 Every expected cell comes from the formula out[c, h*r+i, w*r+j] = in[c*r*r + i*r + j, h, w] and
-from nn.PixelShuffle, independently of the page's precomputed data. Screenshots of the explorer
-mid-interaction go to $PIXEL_SHUFFLE_SHOTS (a folder) when it is set.
+from nn.PixelShuffle, independently of the page's precomputed data. The exhaustive check points
+at every cell of every state of the controls in one page evaluation; real hovers, focus and the
+keyboard are checked on a few cells.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-import pathlib
 
-import browser_util
 import pytest
 import torch
 from torch import nn
 
+from widgets.pixel_shuffle import CHANNELS, FACTORS
+
 PAGE = "chapters/07_fixes.html"
-ROOT = "[data-explorer=pixel-shuffle]"
+NAME = "pixel-shuffle"
 SIZE = 2
 
-
-def cell(page, grid, channel, r, c):
-    return page.locator(
-        f'{ROOT} [data-grid={grid}][data-channel="{channel}"][data-row="{r}"][data-col="{c}"]')
-
-
-def lit(page, grid):
-    """(channel, row, col) of the lit cells of a grid, the hovered source cell excluded."""
-    return page.evaluate(
-        """([root, grid]) => [...document.querySelectorAll(`${root} [data-grid=${grid}][data-lit]`)]
-              .filter((c) => !c.hasAttribute("data-source"))
-              .map((c) => [Number(c.dataset.channel), Number(c.dataset.row), Number(c.dataset.col)])""",
-        [ROOT, grid],
-    )
-
-
-def values(page, grid):
-    """{channel: nested list of the grid's visible numbers}."""
-    return page.evaluate(
-        """([root, grid]) => {
-            const out = {};
-            for (const c of document.querySelectorAll(`${root} [data-grid=${grid}]`)) {
-              const k = c.dataset.channel, r = Number(c.dataset.row), col = Number(c.dataset.col);
-              ((out[k] = out[k] || [])[r] = out[k][r] || [])[col] = Number(c.textContent);
-            }
-            return out;
-        }""",
-        [ROOT, grid],
-    )
-
-
-def status(page):
-    return page.locator(f"{ROOT} [data-role=status]").inner_text()
-
-
-def set_range(page, label, value):
-    browser_util.set_range(page, ROOT, label, value)
-
-
-def open_explorer(open_page, **kwargs):
-    page = open_page(PAGE, **kwargs)
-    page.locator(ROOT).scroll_into_view_if_needed()
-    return page
+# For one state of the controls: every cell's number, then, pointing at each cell in turn, the
+# other cells lit and the status line.
+READ = """(root) => {
+  const key = (e) => [Number(e.dataset.channel), Number(e.dataset.row), Number(e.dataset.col)];
+  const cells = [...root.querySelectorAll("[data-grid=input], [data-grid=output]")];
+  return cells.map((cell) => {
+    cell.dispatchEvent(new PointerEvent("pointerover", { bubbles: true }));
+    const lit = [...root.querySelectorAll("[data-lit]")].filter((e) => e !== cell);
+    return { grid: cell.dataset.grid, at: key(cell), value: Number(cell.textContent),
+             lit: lit.map((e) => [e.dataset.grid, ...key(e)]),
+             status: root.querySelector("[data-role=status]").textContent };
+  });
+}"""
 
 
 def expected_values(r, channels):
@@ -71,72 +41,96 @@ def expected_values(r, channels):
     return x.tolist(), nn.PixelShuffle(r)(x).tolist()
 
 
+def controls(r, channels):
+    return {"upscale factor": r, "output channels": channels}
+
+
+def test_every_hover_mapping_is_the_formula(open_explorer):
+    explorer = open_explorer(PAGE, NAME)
+    states = list(itertools.product(range(FACTORS[0], FACTORS[1] + 1),
+                                    range(CHANNELS[0], CHANNELS[1] + 1)))
+    assert states == [(2, 1), (2, 2), (3, 1), (3, 2)]
+    shown = explorer.sweep([controls(r, channels) for r, channels in states], READ)
+    for (r, channels), cells in zip(states, shown, strict=True):
+        inputs, outputs = expected_values(r, channels)
+        grids = {"input": inputs, "output": outputs}
+        assert len(cells) == channels * r * r * SIZE * SIZE * 2, (r, channels)
+        for cell in cells:
+            k, y, x = cell["at"]
+            assert cell["value"] == grids[cell["grid"]][k][y][x], (r, channels, cell)
+            if cell["grid"] == "input":
+                c, sub = divmod(k, r * r)
+                i, j = divmod(sub, r)
+                target = [c, y * r + i, x * r + j]
+                assert cell["lit"] == [["output", *target]], (r, channels, cell)
+                assert (f"in[{k}, {y}, {x}] = {inputs[k][y][x]} goes to "
+                        f"out[{target[0]}, {target[1]}, {target[2]}]") in cell["status"]
+            else:
+                source = [k * r * r + (y % r) * r + (x % r), y // r, x // r]
+                assert cell["lit"] == [["input", *source]], (r, channels, cell)
+                assert (f"out[{k}, {y}, {x}] = {outputs[k][y][x]} comes from "
+                        f"in[{source[0]}, {source[1]}, {source[2]}]") in cell["status"]
+
+
 @pytest.mark.parametrize("channels", [1, 2])
-def test_every_hover_mapping_for_r2_is_the_formula(open_page, channels):
-    page = open_explorer(open_page)
-    r = 2
-    set_range(page, "output channels", channels)
-    inputs, outputs = expected_values(r, channels)
-    assert values(page, "input") == {str(k): v for k, v in enumerate(inputs)}
-    assert values(page, "output") == {str(c): v for c, v in enumerate(outputs)}
-    for k, h, w in itertools.product(range(channels * r * r), range(SIZE), range(SIZE)):
-        c, sub = divmod(k, r * r)
-        i, j = divmod(sub, r)
-        cell(page, "input", k, h, w).hover()
-        assert lit(page, "output") == [[c, h * r + i, w * r + j]]
-        assert lit(page, "input") == []
-        assert f"in[{k}, {h}, {w}] = {inputs[k][h][w]} goes to out[{c}, {h * r + i}, {w * r + j}]" in status(page)
-    for c, y, x in itertools.product(range(channels), range(SIZE * r), range(SIZE * r)):
-        k = c * r * r + (y % r) * r + (x % r)
-        cell(page, "output", c, y, x).hover()
-        assert lit(page, "input") == [[k, y // r, x // r]]
-        assert lit(page, "output") == []
-        assert f"out[{c}, {y}, {x}] = {outputs[c][y][x]} comes from in[{k}, {y // r}, {x // r}]" in status(page)
+def test_hover_for_r2(open_explorer, channels):
+    """Real pointer hovers on a cell of each side, after a real slider move."""
+    explorer = open_explorer(PAGE, NAME)
+    explorer.set_control("output channels", channels)
+    inputs, outputs = expected_values(2, channels)
+    assert explorer.values("input") == inputs
+    assert explorer.values("output") == outputs
+    k = channels * 4 - 1  # the last input channel, sub-pixel (1, 1)
+    explorer.hover("input", 0, 1, channel=k)
+    assert explorer.lit("output", source=False) == [(channels - 1, 1, 3)]
+    assert explorer.lit("input", source=False) == []
+    explorer.hover("output", 2, 1, channel=channels - 1)  # sub-pixel (2 % 2, 1 % 2) = (0, 1)
+    k = (channels - 1) * 4 + 1
+    assert explorer.lit("input", source=False) == [(k, 1, 0)]
+    assert f"comes from in[{k}, 1, 0]" in explorer.status()
 
 
-def test_r3_two_channels_and_keyboard(open_page):
-    page = open_explorer(open_page)
-    set_range(page, "upscale factor", 3)
-    set_range(page, "output channels", 2)
+def test_r3_two_channels_and_keyboard(open_explorer):
+    explorer = open_explorer(PAGE, NAME)
+    explorer.set_control("upscale factor", 3)
+    explorer.set_control("output channels", 2)
     inputs, outputs = expected_values(3, 2)
-    assert len(values(page, "input")) == 18
-    assert values(page, "output") == {"0": outputs[0], "1": outputs[1]}
-    assert "18 input channels of 2×2 become 2 output channels of 6×6" in status(page)
-    # A spot check for r = 3 (the exhaustive check is r = 2 above).
-    cell(page, "output", 1, 5, 4).hover()
-    assert lit(page, "input") == [[1 * 9 + 2 * 3 + 1, 1, 1]]
+    assert len(explorer.values("input")) == 18
+    assert explorer.values("output") == outputs
+    assert "18 input channels of 2×2 become 2 output channels of 6×6" in explorer.status()
+    explorer.hover("output", 5, 4, channel=1)
+    assert explorer.lit("input", source=False) == [(1 * 9 + 2 * 3 + 1, 1, 1)]
     # Keyboard: focus an output cell and move right; the lit input follows.
-    cell(page, "output", 0, 0, 0).focus()
-    assert lit(page, "input") == [[0, 0, 0]]
-    page.keyboard.press("ArrowRight")
-    assert lit(page, "input") == [[1, 0, 0]]
-    page.keyboard.press("ArrowDown")
-    assert lit(page, "input") == [[4, 0, 0]]
+    explorer.focus("output", 0, 0, channel=0)
+    assert explorer.lit("input", source=False) == [(0, 0, 0)]
+    explorer.page.keyboard.press("ArrowRight")
+    assert explorer.lit("input", source=False) == [(1, 0, 0)]
+    explorer.page.keyboard.press("ArrowDown")
+    assert explorer.lit("input", source=False) == [(4, 0, 0)]
     # Leaving the explorer clears the highlight and restores the summary.
-    page.mouse.move(0, 0)
-    assert page.locator(f"{ROOT} [data-lit]").count() == 0
+    explorer.page.mouse.move(0, 0)
+    assert explorer.locator("[data-lit]").count() == 0
 
 
-def test_sub_pixel_colours_match_across_sides(open_page):
-    page = open_explorer(open_page)
-    colour = lambda loc: loc.evaluate("(el) => getComputedStyle(el).boxShadow")
+def test_sub_pixel_colours_match_across_sides(open_explorer):
+    explorer = open_explorer(PAGE, NAME)
+
+    def colour(grid, row, col, channel):
+        return explorer.cell(grid, row, col, channel).evaluate("(el) => getComputedStyle(el).boxShadow")
+
     for k in range(4):
         i, j = divmod(k, 2)
-        assert colour(cell(page, "input", k, 1, 0)) == colour(cell(page, "output", 0, 2 + i, j))
-    assert len({colour(cell(page, "input", k, 0, 0)) for k in range(4)}) == 4
+        assert colour("input", 1, 0, k) == colour("output", 2 + i, j, 0)
+    assert len({colour("input", 0, 0, k) for k in range(4)}) == 4
 
 
 @pytest.mark.parametrize("dark, r", [(False, 2), (True, 2), (False, 3)])
-def test_screenshot(open_page, dark, r):
-    page = open_explorer(open_page, dark=dark, height=900 if r == 2 else 1700)  # r=3 is tall
-    set_range(page, "upscale factor", r)
-    set_range(page, "output channels", 2)
+def test_screenshot(open_explorer, screenshot, dark, r):
+    explorer = open_explorer(PAGE, NAME, dark=dark, height=900 if r == 2 else 1700)  # r=3 is tall
+    explorer.set_control("upscale factor", r)
+    explorer.set_control("output channels", 2)
     # Focus, not hover: taking the screenshot may scroll, and a moved pointer would clear a hover.
-    cell(page, "input", 6, 1, 0).focus()
+    explorer.focus("input", 1, 0, channel=6)
     i, j = divmod(6 % (r * r), r)
-    assert lit(page, "output") == [[6 // (r * r), r + i, j]]
-    shots = os.environ.get("PIXEL_SHUFFLE_SHOTS")
-    if shots:
-        pathlib.Path(shots).mkdir(parents=True, exist_ok=True)
-        name = f"pixel_shuffle_r{r}_{'dark' if dark else 'light'}.png"
-        page.locator(ROOT).screenshot(path=f"{shots}/{name}")
+    assert explorer.lit("output", source=False) == [(6 // (r * r), r + i, j)]
+    screenshot(explorer, f"pixel_shuffle_r{r}_{'dark' if dark else 'light'}")

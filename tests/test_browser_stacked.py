@@ -1,18 +1,16 @@
 """StackedLayersExplorer in the built book (no kernel): the JS's layers against stacked_state.
 
-The page computes each layer itself (about 111,000 reachable stacks), so this test drives it
-through every one- and two-layer stack (342) and a fixed sample of 120 deeper ones, comparing each
-drawn profile and each period-2 share with `widgets.stacked.stacked_state` (itself checked against
-PyTorch in tests/test_stacked.py). The page's computation itself (exposed on the root element) is
-also swept over every reachable stack against an independent NumPy twin. Screenshots go to
-$STACKED_SHOTS when it is set.
+The page computes each layer itself (about 111,000 reachable stacks), so this test drives it,
+in one page evaluation, through every one- and two-layer stack (342) and a fixed sample of 120
+deeper ones, comparing each drawn profile and each period-2 share with
+`widgets.stacked.stacked_state` (itself checked against PyTorch in tests/test_stacked.py). The
+page's computation itself (exposed on the root element) is also swept over every reachable stack
+against an independent NumPy twin.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-import pathlib
 import random
 
 import numpy as np
@@ -21,8 +19,15 @@ import pytest
 from widgets.stacked import INPUT_LENGTH, stacked_state
 
 PAGE = "chapters/06_checkerboard.html"
-ROOT = "[data-explorer=stacked]"
+NAME = "stacked"
 PAIRS = list(itertools.product(range(1, 7), range(1, 4)))
+
+READ = """(root) => [...root.querySelectorAll("[data-layer]")].map((fig) => ({
+  profile: [...fig.querySelectorAll("[data-grid]")].map(
+    (bar) => Number(bar.getAttribute("aria-label").split(": ")[1])),
+  share: fig.dataset.share === "" ? null : Number(fig.dataset.share),
+  note: fig.querySelector("[data-role=measure]").textContent,
+}))"""
 
 
 def stacks():
@@ -33,80 +38,61 @@ def stacks():
         yield [rng.choice(PAIRS) for _ in range(rng.choice([3, 4]))]
 
 
-def show(page, stack):
-    """Set the controls for `stack` and return what the page draws, layer by layer."""
+def controls(stack):
+    """The slider settings ({aria-label: value}) that build `stack`."""
     values = {"layers": len(stack)}
-    for l, (k, s) in enumerate(stack, 1):
-        values[f"layer {l} kernel size"] = k
-        values[f"layer {l} stride"] = s
-    return page.evaluate(
-        """([root, values]) => {
-            for (const [label, v] of Object.entries(values)) {
-              const el = document.querySelector(`${root} input[aria-label="${label}"]`);
-              el.value = v;
-              el.dispatchEvent(new Event("input", { bubbles: true }));
-            }
-            return [...document.querySelectorAll(`${root} [data-layer]`)].map((fig) => ({
-              profile: [...fig.querySelectorAll("[data-grid]")].map(
-                (bar) => Number(bar.getAttribute("aria-label").split(": ")[1])),
-              share: fig.dataset.share === "" ? null : Number(fig.dataset.share),
-              note: fig.querySelector("[data-role=measure]").textContent,
-            }));
-        }""",
-        [ROOT, values],
-    )
+    for layer, (k, s) in enumerate(stack, 1):
+        values[f"layer {layer} kernel size"] = k
+        values[f"layer {layer} stride"] = s
+    return values
 
 
-def open_explorer(open_page, **kwargs):
-    page = open_page(PAGE, **kwargs)
-    page.locator(ROOT).scroll_into_view_if_needed()
-    return page
+def show(explorer, stack):
+    """Set the controls for `stack` and return what the page draws, layer by layer."""
+    return explorer.sweep([controls(stack)], READ)[0]
 
 
-def test_layers_match_python(open_page):
-    page = open_explorer(open_page)
-    checked = 0
-    for stack in stacks():
-        drawn = show(page, stack)
+def test_layers_match_python(open_explorer):
+    explorer = open_explorer(PAGE, NAME)
+    cases = list(stacks())
+    assert len(cases) == 18 + 18 * 18 + 120
+    shown = explorer.sweep([controls(stack) for stack in cases], READ)
+    for stack, drawn in zip(cases, shown, strict=True):
         expected = stacked_state(stack)
         assert len(drawn) == len(expected), stack
         for got, want in zip(drawn, expected):
             assert got["profile"] == want["profile"], stack
             if want["share"] is None:
-                assert got["share"] is None and "no interior" in got["note"]
+                assert got["share"] is None and "no interior" in got["note"], stack
             else:
                 assert got["share"] == pytest.approx(want["share"], abs=1e-9), stack
-                assert f"{want['share']:.3f}" in got["note"]
-                assert f"{want['range'][0]}–{want['range'][1]}" in got["note"]
-        checked += 1
-    assert checked == 18 + 18 * 18 + 120
+                assert f"{want['share']:.3f}" in got["note"], stack
+                assert f"{want['range'][0]}–{want['range'][1]}" in got["note"], stack
 
 
-def test_default_and_hover(open_page):
-    page = open_explorer(open_page)
-    drawn = show(page, [(3, 2)] * 3)
+def test_default_hover_and_slider(open_explorer):
+    explorer = open_explorer(PAGE, NAME)
+    drawn = show(explorer, [(3, 2)] * 3)
     assert [round(layer["share"], 3) for layer in drawn] == [1.0, 0.828, 0.728]
     # Hover layer 2, position 8: it sums layer 1's positions 3 and 4 (8 - k = 2i for k = 0..2).
-    page.locator(f'{ROOT} [data-grid="layer-2"][data-col="8"]').hover()
-    lit = page.locator(f"{ROOT} [data-grid='layer-1'][data-lit]")
-    assert sorted(int(c.get_attribute("data-col")) for c in lit.all()) == [3, 4]
-    status = page.locator(f"{ROOT} [data-role=status]").inner_text()
-    assert "Layer 2, position 8: 3 = 1 + 2" in status
-    # Fewer layers: the unused layer controls are disabled, their rows gone.
-    drawn = show(page, [(4, 2)])
+    explorer.hover("layer-2", 0, 8)
+    assert [c for _, c in explorer.lit("layer-1")] == [3, 4]
+    assert "Layer 2, position 8: 3 = 1 + 2" in explorer.status()
+    # Fewer layers, by a real slider move: the unused layer controls are disabled, rows gone.
+    explorer.set_control("layer 1 kernel size", 4)
+    explorer.set_control("layers", 1)
+    drawn = explorer.sweep([{}], READ)[0]
     assert len(drawn) == 1 and drawn[0]["share"] == 0
-    assert page.locator(f"{ROOT} fieldset[disabled]").count() == 3
+    assert explorer.locator("fieldset[disabled]").count() == 3
 
 
-def test_screenshots(open_page):
-    folder = os.environ.get("STACKED_SHOTS")
-    for dark in (False, True):
-        page = open_explorer(open_page, dark=dark)
-        show(page, [(3, 2)] * 3)
-        page.locator(f'{ROOT} [data-grid="layer-3"][data-col="20"]').hover()
-        if folder:
-            path = pathlib.Path(folder) / f"stacked-{'dark' if dark else 'light'}.png"
-            page.locator(ROOT).screenshot(path=str(path))
+def test_screenshots(open_explorer, screenshot):
+    for theme in ("light", "dark"):
+        explorer = open_explorer(PAGE, NAME, dark=theme == "dark")
+        show(explorer, [(3, 2)] * 3)
+        explorer.hover("layer-3", 0, 20)
+        assert explorer.lit("layer-2")
+        screenshot(explorer, f"stacked-{theme}")
 
 
 def fast_twin():
@@ -142,7 +128,7 @@ def fast_twin():
     return cases
 
 
-def test_every_reachable_stack(open_page):
+def test_every_reachable_stack(open_explorer):
     """The page's own computation for all 18 + 18^2 + 18^3 + 18^4 stacks against the twin."""
     cases = fast_twin()
     assert len(cases) == 18 + 18 ** 2 + 18 ** 3 + 18 ** 4
@@ -153,8 +139,8 @@ def test_every_reachable_stack(open_page):
                                 int((profile * profile).sum())]
         assert expected[3] == pytest.approx(-1 if layer["share"] is None else layer["share"], abs=1e-9)
         assert expected[4:] == (layer["range"] or [None, None])
-    page = open_explorer(open_page)
-    result = page.evaluate(
+    explorer = open_explorer(PAGE, NAME)
+    result = explorer.page.evaluate(
         """([root, cases]) => {
             const compute = document.querySelector(root).tcStackedLayers;
             const bad = [];
@@ -171,7 +157,7 @@ def test_every_reachable_stack(open_page):
             }
             return { count: cases.length, bad };
         }""",
-        [ROOT, cases],
+        [explorer.root, cases],
     )
     assert result["count"] == len(cases)
     assert result["bad"] == []
