@@ -1,0 +1,249 @@
+"""nbval again, under every CPU kernel family this machine can force.
+
+The stored outputs must not depend on the CPU a reader has. PyTorch and NumPy pick their kernels
+from the CPU at run time, and kernels of different vector widths add up floats in different
+orders, so a training run or a long sum can end a few units lower in its last digits. This layer
+reruns nbval, as layer 2 does, with each family forced through environment variables:
+
+- PyTorch: ATen's own kernels (``ATEN_CPU_CAPABILITY``), oneDNN's convolutions
+  (``ONEDNN_MAX_CPU_ISA``) and MKL's matrix multiplies (``MKL_ENABLE_INSTRUCTIONS``), set together
+  so that each family is what a CPU with only those instructions would run;
+- NumPy: OpenBLAS's kernels (``OPENBLAS_CORETYPE``).
+
+Families above this CPU's own instructions cannot be forced: they are left out of the nbval runs,
+and their read-back tests (ids ``...-left-out-...``) check that this CPU indeed refuses them.
+MKL's choice cannot be read back; the other three are checked in a fresh process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+RESULTS_DIR = ROOT / "_build" / "kernel_families"
+
+# The Makefile's NB_ENV: the same environment as layer 2 and `make notebooks`.
+NB_ENV = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+          "OPENBLAS_NUM_THREADS": "1"}
+
+# Instruction levels, lowest first, as ATen names them.
+LEVELS = ["DEFAULT", "AVX2", "AVX512"]
+
+# PyTorch family -> (level it needs, environment that forces it).
+TORCH_FAMILIES = {
+    "default": ("DEFAULT", {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41",
+                            "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}),
+    "avx2": ("AVX2", {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+                      "MKL_ENABLE_INSTRUCTIONS": "AVX2"}),
+    "avx512": ("AVX512", {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE",
+                          "MKL_ENABLE_INSTRUCTIONS": "AVX512"}),
+}
+# What oneDNN's verbose mode names each ISA ("onednn_verbose,...,info,cpu,isa:<name>").
+ONEDNN_ISA_NAMES = {"default": "Intel SSE4.1", "avx2": "Intel AVX2", "avx512": "Intel AVX-512"}
+
+# OpenBLAS core type -> level it needs. NumPy's OpenBLAS is built without the oldest cores and
+# reports the Prescott kernels under the first core name that shares them, Katmai.
+OPENBLAS_FAMILIES = {"Prescott": "DEFAULT", "Haswell": "AVX2", "SkylakeX": "AVX512"}
+OPENBLAS_NAMES = {"Prescott": {"Prescott", "Katmai"}, "Haswell": {"Haswell"},
+                  "SkylakeX": {"SkylakeX"}}
+
+FORCING_VARIABLES = {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
+                     "OPENBLAS_CORETYPE"}
+
+# Code that trains, differentiates or times: these notebooks are where a kernel family shows.
+VARYING_CODE = re.compile(r"torch\.optim|\.backward\(|perf_counter|timeit|\bbenchmark\.|"
+                          r"\btrain_\w+\(")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def clean_env(**forced: str) -> dict:
+    """os.environ without any inherited forcing, plus NB_ENV and ``forced``."""
+    env = {k: v for k, v in os.environ.items() if k not in FORCING_VARIABLES}
+    return {**env, **NB_ENV, **forced}
+
+
+def run_python(code: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def native_level() -> str:
+    """The highest level ATen picks on this CPU when nothing is forced (or why none was read)."""
+    result = run_python("import torch; print(torch.backends.cpu.get_cpu_capability())", clean_env())
+    return result.stdout.strip() if result.returncode == 0 else f"error: {result.stderr[-2000:]}"
+
+
+NATIVE = native_level()
+
+
+def available(level: str) -> bool:
+    return NATIVE in LEVELS and LEVELS.index(level) <= LEVELS.index(NATIVE)
+
+
+def family_params(families: dict) -> list:
+    """One param per family; the id says when this CPU cannot run it, and why."""
+    params = []
+    for name, spec in families.items():
+        level = spec[0] if isinstance(spec, tuple) else spec
+        tag = name if available(level) else f"{name}-left-out-this-CPU-tops-at-{NATIVE}"
+        params.append(pytest.param(name, id=tag))
+    return params
+
+
+COMBOS = [(torch_family, coretype)
+          for torch_family, coretype in itertools.product(TORCH_FAMILIES, OPENBLAS_FAMILIES)
+          if available(TORCH_FAMILIES[torch_family][0]) and available(OPENBLAS_FAMILIES[coretype])]
+
+
+def combo_env(torch_family: str, coretype: str) -> dict:
+    return clean_env(**TORCH_FAMILIES[torch_family][1], OPENBLAS_CORETYPE=coretype)
+
+
+def describe(torch_family: str, coretype: str) -> str:
+    forced = {**TORCH_FAMILIES[torch_family][1], "OPENBLAS_CORETYPE": coretype}
+    return " ".join(f"{k}={v}" for k, v in forced.items())
+
+
+def varying_notebooks() -> list[pathlib.Path]:
+    """The chapters whose code trains, differentiates or times something."""
+    found = []
+    for path in sorted(CHAPTERS.glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        if VARYING_CODE.search(code):
+            found.append(path)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Each forced family really takes effect (or, where this CPU lacks it, is really refused)
+
+
+def test_this_cpu_runs_x86_kernel_families():
+    assert NATIVE in LEVELS, (f"PyTorch reports CPU capability {NATIVE!r}: the kernel families "
+                              f"this layer forces ({', '.join(LEVELS)}) are x86-64 ones")
+
+
+@pytest.mark.parametrize("family", family_params(TORCH_FAMILIES))
+def test_aten_capability_is_forced(family):
+    level, forced = TORCH_FAMILIES[family]
+    result = run_python("import torch; print(torch.backends.cpu.get_cpu_capability())",
+                        clean_env(**forced))
+    assert result.returncode == 0, result.stderr[-2000:]
+    got = result.stdout.strip()
+    if available(level):
+        assert got == level, f"ATEN_CPU_CAPABILITY={forced['ATEN_CPU_CAPABILITY']} gave {got}"
+    else:
+        assert got == NATIVE, f"this CPU tops at {NATIVE}, yet {family} was forced to {got}"
+
+
+ONEDNN_PROBE = """
+import torch, torch.nn.functional as F
+torch.set_num_threads(1)
+with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
+    F.conv_transpose2d(torch.randn(64, 32, 2, 2), torch.randn(32, 16, 3, 3), stride=2)
+"""
+
+
+@pytest.mark.parametrize("family", family_params(TORCH_FAMILIES))
+def test_onednn_isa_is_forced(family):
+    level, forced = TORCH_FAMILIES[family]
+    result = run_python(ONEDNN_PROBE, clean_env(**forced))
+    assert result.returncode == 0, result.stderr[-2000:]
+    isa = re.findall(r"info,cpu,isa:([^\n]*)", result.stdout)
+    assert isa, f"oneDNN printed no ISA line: {result.stdout[-2000:]}"
+    if available(level):
+        assert isa[0].startswith(ONEDNN_ISA_NAMES[family]), (
+            f"ONEDNN_MAX_CPU_ISA={forced['ONEDNN_MAX_CPU_ISA']} gave {isa[0]!r}")
+    else:
+        assert not isa[0].startswith(ONEDNN_ISA_NAMES[family]), (
+            f"this CPU tops at {NATIVE}, yet oneDNN ran {isa[0]!r}")
+
+
+OPENBLAS_PROBE = """
+import json, numpy, threadpoolctl
+print(json.dumps([i.get("architecture") for i in threadpoolctl.threadpool_info()
+                  if i["internal_api"] == "openblas"]))
+"""
+
+
+@pytest.mark.parametrize("coretype", family_params(OPENBLAS_FAMILIES))
+def test_openblas_kernels_are_forced(coretype):
+    result = run_python(OPENBLAS_PROBE, clean_env(OPENBLAS_CORETYPE=coretype))
+    assert result.returncode == 0, result.stderr[-2000:]
+    architectures = json.loads(result.stdout)
+    assert architectures, "NumPy loaded no OpenBLAS"
+    if available(OPENBLAS_FAMILIES[coretype]):
+        assert set(architectures) <= OPENBLAS_NAMES[coretype], (
+            f"OPENBLAS_CORETYPE={coretype} gave kernels {architectures}")
+    else:
+        assert not set(architectures) & OPENBLAS_NAMES[coretype], (
+            f"this CPU tops at {NATIVE}, yet OpenBLAS ran {architectures}")
+
+
+def test_notebooks_that_can_vary_are_found():
+    names = {path.name for path in varying_notebooks()}
+    # The two that train (exercise 3's decoders, the challenge's GAN) and section 10's benchmark.
+    assert {"13_coding_exercises.ipynb", "14_challenge.ipynb", "10_making_it_fast.ipynb"} <= names
+
+
+# ---------------------------------------------------------------------------------------------
+# nbval under each family
+
+
+def run_nbval(torch_family: str, coretype: str, notebooks: list[pathlib.Path]) -> dict:
+    """nbval over ``notebooks`` under one family; the failed cells and nbval's words for each."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    report = RESULTS_DIR / f"{torch_family}-{coretype}.xml"
+    report.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval",
+               "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
+               "-q", f"--junitxml={report}", *[str(p.relative_to(ROOT)) for p in notebooks]]
+    result = subprocess.run(command, env=combo_env(torch_family, coretype), cwd=ROOT,
+                            capture_output=True, text=True, timeout=1800)
+    failed = {}
+    if report.is_file():
+        for case in ET.parse(report).iter("testcase"):
+            problem = case.find("failure")
+            if problem is None:
+                problem = case.find("error")
+            if problem is not None:
+                cell = f"{case.get('classname', '')}::{case.get('name', '')}"
+                failed[cell] = ANSI.sub("", problem.text or problem.get("message", ""))
+    return {"returncode": result.returncode, "failed": failed,
+            "tail": ANSI.sub("", result.stdout[-3000:] + result.stderr[-2000:])}
+
+
+@pytest.fixture(scope="session")
+def nbval_runs(request):
+    """Run every selected family's nbval up front, as many at once as there are cores."""
+    wanted = [item.callspec.params["combo"] for item in request.session.items
+              if getattr(item, "originalname", "") == "test_nbval_passes_under_family"]
+    notebooks = varying_notebooks()
+    workers = max(2, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {combo: pool.submit(run_nbval, *combo, notebooks) for combo in wanted}
+        return {combo: future.result() for combo, future in futures.items()}
+
+
+@pytest.mark.parametrize("combo", [pytest.param(c, id=f"{c[0]}-{c[1]}") for c in COMBOS])
+def test_nbval_passes_under_family(combo, nbval_runs):
+    run = nbval_runs[combo]
+    if run["failed"]:
+        details = "\n\n".join(f"--- {cell}\n{text[-1500:]}" for cell, text in run["failed"].items())
+        message = (f"under {describe(*combo)}, {len(run['failed'])} cell(s) differ from the stored "
+                   f"outputs: {', '.join(run['failed'])}\n\n{details}")
+    else:
+        message = f"nbval under {describe(*combo)} exited {run['returncode']}:\n{run['tail']}"
+    assert run["returncode"] == 0, message
