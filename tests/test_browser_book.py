@@ -2,46 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
-import browser_util
+import numpy as np
 import pytest
-from browser_util import built_pages, wait_for_mathjax
+import torch
+import torch.nn.functional as F
+from browser_util import READ_GRID_JS, built_pages, wait_for_mathjax
 from conftest import BOOK_HTML
 
 from widgets import ops
-from widgets.adjoint import KERNEL_SIZE, adjoint_state
+from widgets.adjoint import KERNEL_SIZE, KERNELS, INPUT_SIZES, PADDINGS, STRIDES, adjoint_state
 
 pytestmark = pytest.mark.browser
 
 MATRIX_PAGE = "chapters/02_matrix_view.html"
-ADJOINT = "[data-explorer=adjoint]"
+NAME = "adjoint"
 
-
-def lit(page, grid):
-    return page.locator(f"{ADJOINT} [data-grid={grid}][data-lit]")
-
-
-def cell(page, grid, row, col):
-    return page.locator(f'{ADJOINT} [data-grid={grid}][data-row="{row}"][data-col="{col}"]')
-
-
-def grid_values(page, grid):
-    """The grid's visible numbers as a list of rows, read from the DOM."""
-    cells = page.eval_on_selector_all(
-        f"{ADJOINT} [data-grid={grid}]",
-        "els => els.map(e => [Number(e.dataset.row), Number(e.dataset.col), Number(e.textContent)])",
-    )
-    rows = max(r for r, _, _ in cells) + 1
-    cols = max(c for _, c, _ in cells) + 1
-    values = [[None] * cols for _ in range(rows)]
-    for r, c, v in cells:
-        values[r][c] = v
-    return values
-
-
-def set_range(page, label, value):
-    browser_util.set_range(page, ADJOINT, label, value)
+READ = f"""(root) => {{
+  const grid = {READ_GRID_JS};
+  return {{ input: grid(root, "input"), kernel: grid(root, "kernel"),
+            output: grid(root, "output"), matrix: grid(root, "matrix") }};
+}}"""
 
 
 def test_every_page_loads_clean(open_page):
@@ -54,83 +37,92 @@ def test_every_page_loads_clean(open_page):
     assert wait_for_mathjax(open_page(MATRIX_PAGE)) > 0
 
 
-def test_adjoint_renders_the_worked_example(open_page):
-    page = open_page(MATRIX_PAGE)
+def test_adjoint_renders_the_worked_example(open_explorer):
+    explorer = open_explorer(MATRIX_PAGE, NAME)
     expected = adjoint_state("sparse", 2, 1, 0)
-    assert grid_values(page, "input") == expected["input"]
-    assert grid_values(page, "output") == [[1, 2, 1, 2], [3, 5, 5, 4], [1, 5, 5, 2], [3, 4, 3, 4]]
-    assert grid_values(page, "matrix") == expected["matrix"]
-    status = page.locator(f"{ADJOINT} [data-role=status]")
-    assert status.get_attribute("aria-live") == "polite"
-    assert "16×4" in status.inner_text()
+    assert explorer.values("input") == expected["input"]
+    assert explorer.values("output") == [[1, 2, 1, 2], [3, 5, 5, 4], [1, 5, 5, 2], [3, 4, 3, 4]]
+    assert explorer.values("matrix") == expected["matrix"]
+    assert explorer.status_line.get_attribute("aria-live") == "polite"
+    assert "16×4" in explorer.status()
 
 
-def test_hovering_input_lights_its_window_and_column(open_page):
-    page = open_page(MATRIX_PAGE)
-    cell(page, "input", 0, 0).hover()
-    assert lit(page, "output").count() == KERNEL_SIZE * KERNEL_SIZE
-    lit_rows = {int(r) for r in lit(page, "output").evaluate_all("els => els.map(e => e.dataset.row)")}
-    assert lit_rows == {0, 1, 2}
-    assert lit(page, "matrix").count() == 16  # the whole column 0 of Cᵀ
-    assert set(lit(page, "matrix").evaluate_all("els => els.map(e => e.dataset.col)")) == {"0"}
-    assert "column 0" in page.locator(f"{ADJOINT} [data-role=status]").inner_text()
+def test_hovering_input_lights_its_window_and_column(open_explorer):
+    explorer = open_explorer(MATRIX_PAGE, NAME)
+    explorer.hover("input", 0, 0)
+    lit = explorer.lit("output")
+    assert len(lit) == KERNEL_SIZE * KERNEL_SIZE
+    assert {r for r, _ in lit} == {0, 1, 2}
+    # The whole column 0 of Cᵀ.
+    assert explorer.lit("matrix") == [(r, 0) for r in range(16)]
+    assert "column 0" in explorer.status()
 
 
-def test_hovering_output_lights_the_inputs_that_reach_it(open_page):
-    page = open_page(MATRIX_PAGE)
-    cell(page, "output", 1, 1).hover()
-    assert lit(page, "input").count() == 4
-    status = page.locator(f"{ADJOINT} [data-role=status]").inner_text()
-    assert "1·1 + 2·0 + 3·0 + 4·1 = 5" in status
-    cell(page, "output", 0, 0).hover()
-    assert lit(page, "input").count() == 1
+def test_hovering_output_lights_the_inputs_that_reach_it(open_explorer):
+    explorer = open_explorer(MATRIX_PAGE, NAME)
+    explorer.hover("output", 1, 1)
+    assert len(explorer.lit("input")) == 4
+    assert "1·1 + 2·0 + 3·0 + 4·1 = 5" in explorer.status()
+    explorer.hover("output", 0, 0)
+    assert len(explorer.lit("input")) == 1
 
 
-def test_hovering_a_matrix_entry_lights_its_input_output_and_tap(open_page):
-    page = open_page(MATRIX_PAGE)
-    cell(page, "matrix", 5, 3).hover()  # output (1,1) <- input (1,1) through tap k(0,0)
-    assert lit(page, "input").count() == 1 and cell(page, "input", 1, 1).get_attribute("data-lit") == ""
-    assert cell(page, "output", 1, 1).get_attribute("data-lit") == ""
-    assert cell(page, "kernel", 0, 0).get_attribute("data-lit") == ""
+def test_hovering_a_matrix_entry_lights_its_input_output_and_tap(open_explorer):
+    explorer = open_explorer(MATRIX_PAGE, NAME)
+    explorer.hover("matrix", 5, 3)  # output (1,1) <- input (1,1) through tap k(0,0)
+    assert explorer.lit("input") == [(1, 1)]
+    assert explorer.cell("output", 1, 1).get_attribute("data-lit") == ""
+    assert explorer.cell("kernel", 0, 0).get_attribute("data-lit") == ""
 
 
-def test_keyboard_moves_focus_and_light(open_page):
-    page = open_page(MATRIX_PAGE)
-    cell(page, "input", 0, 0).focus()
-    page.keyboard.press("ArrowRight")
-    assert page.evaluate("document.activeElement.dataset.col") == "1"
-    assert cell(page, "input", 0, 1).get_attribute("data-source") == ""
-    assert lit(page, "output").count() == 9
+def test_keyboard_moves_focus_and_light(open_explorer):
+    explorer = open_explorer(MATRIX_PAGE, NAME)
+    explorer.focus("input", 0, 0)
+    explorer.page.keyboard.press("ArrowRight")
+    assert explorer.page.evaluate("document.activeElement.dataset.col") == "1"
+    assert explorer.cell("input", 0, 1).get_attribute("data-source") == ""
+    assert len(explorer.lit("output")) == 9
 
 
-@pytest.mark.parametrize("input_size", [2, 4])
-def test_changing_stride_and_padding_redraws_at_the_formula_size(open_page, input_size):
-    page = open_page(MATRIX_PAGE)
-    set_range(page, "input size", input_size)
-    for stride in (1, 2, 3):
-        for padding in (0, 1):
-            set_range(page, "stride", stride)
-            set_range(page, "padding", padding)
-            size = ops.conv_transpose_output_size(input_size, KERNEL_SIZE, stride, padding)
-            values = grid_values(page, "output")
-            assert (len(values), len(values[0])) == (size, size)
-            assert values == adjoint_state("sparse", input_size, stride, padding)["output"]
-            assert page.locator(f"{ADJOINT} [data-grid=matrix]").count() == size * size * input_size**2
+def test_every_setting_redraws_at_the_formula_size(open_explorer):
+    """Every kernel, input size, stride and padding, swept in one page evaluation: each grid
+    equals the explorer's table, the output is PyTorch's at the formula's size, and Cᵀ has one
+    row per output cell and one column per input cell."""
+    explorer = open_explorer(MATRIX_PAGE, NAME)
+    cases = list(itertools.product(KERNELS, *(range(lo, hi + 1)
+                                              for lo, hi in (INPUT_SIZES, STRIDES, PADDINGS))))
+    shown = explorer.sweep([{"kernel": k, "input size": i, "stride": s, "padding": p}
+                            for k, i, s, p in cases], READ)
+    for (kernel, input_size, stride, padding), got in zip(cases, shown, strict=True):
+        label = (kernel, input_size, stride, padding)
+        expected = adjoint_state(kernel, input_size, stride, padding)
+        for grid in ("input", "kernel", "output", "matrix"):
+            assert got[grid] == expected[grid], (label, grid)
+        size = ops.conv_transpose_output_size(input_size, KERNEL_SIZE, stride, padding)
+        y = F.conv_transpose2d(torch.tensor(got["input"], dtype=torch.float64)[None, None],
+                               torch.tensor(got["kernel"], dtype=torch.float64)[None, None],
+                               stride=stride, padding=padding)[0, 0]
+        assert y.shape == (size, size) and np.allclose(got["output"], y.numpy()), label
+        assert np.array(got["matrix"]).shape == (size * size, input_size ** 2), label
 
 
-def test_kernel_choice_changes_values(open_page):
-    page = open_page(MATRIX_PAGE)
-    page.select_option(f'{ADJOINT} select[aria-label="kernel"]', "ones")
-    assert grid_values(page, "output") == adjoint_state("ones", 2, 1, 0)["output"]
-    assert grid_values(page, "matrix") == adjoint_state("ones", 2, 1, 0)["matrix"]
+def test_sliders_and_kernel_menu_redraw(open_explorer):
+    """Real control moves (the sweep above sets them by script)."""
+    explorer = open_explorer(MATRIX_PAGE, NAME)
+    explorer.set_control("input size", 4)
+    explorer.set_control("stride", 2)
+    explorer.set_control("padding", 1)
+    assert explorer.values("output") == adjoint_state("sparse", 4, 2, 1)["output"]
+    explorer.control("kernel").select_option("ones")
+    assert explorer.values("output") == adjoint_state("ones", 4, 2, 1)["output"]
+    assert explorer.values("matrix") == adjoint_state("ones", 4, 2, 1)["matrix"]
 
 
-def test_hover_to_lit_is_fast(open_page, record_property):
+def test_hover_to_lit_is_fast(open_explorer, record_property):
     """Time from the pointer event to the lit cells' computed style, for every cell."""
-    page = open_page(MATRIX_PAGE)
-    times = page.evaluate(
-        """() => {
-        const root = document.querySelector('[data-explorer=adjoint]');
+    explorer = open_explorer(MATRIX_PAGE, NAME)
+    times = explorer.locator().evaluate(
+        """(root) => {
         const out = [];
         for (const cell of root.querySelectorAll('[data-grid]')) {
           const t0 = performance.now();
@@ -148,13 +140,13 @@ def test_hover_to_lit_is_fast(open_page, record_property):
     assert worst < 16
 
 
-def test_dark_mode_keeps_input_and_output_apart(open_page):
-    page = open_page(MATRIX_PAGE, dark=True)
-    page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+def test_dark_mode_keeps_input_and_output_apart(open_explorer):
+    explorer = open_explorer(MATRIX_PAGE, NAME, dark=True)
+    explorer.page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
     colours = {
-        grid: cell(page, grid, 0, 0).evaluate("e => getComputedStyle(e).backgroundColor")
+        grid: explorer.cell(grid, 0, 0).evaluate("e => getComputedStyle(e).backgroundColor")
         for grid in ("input", "output")
     }
     assert colours["input"] != colours["output"]
-    background = page.locator(ADJOINT).evaluate("e => getComputedStyle(e).backgroundColor")
+    background = explorer.locator().evaluate("e => getComputedStyle(e).backgroundColor")
     assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")

@@ -15,13 +15,13 @@ PLACED = {
     "upsampling-fix": "chapters/07_fixes.html",
     "backward": "chapters/08_backward_pass.html",
 }
-ROOT = "[data-explorer=quick-check]"
+NAME = "quick-check"
 
 
 @pytest.mark.parametrize("name", PLACED)
-def test_wrong_then_right_then_reset(open_page, name):
-    page = open_page(PLACED[name])
-    root = page.locator(ROOT)
+def test_wrong_then_right_then_reset(open_explorer, name):
+    explorer = open_explorer(PLACED[name], NAME)
+    root = explorer.locator()
     assert root.count() == 1
     data = QuickCheck(name).data
     options = root.locator("[data-role=option]")
@@ -49,24 +49,22 @@ def test_wrong_then_right_then_reset(open_page, name):
     assert "is right" in feedback.locator(".tc-qc-verdict").text_content()
     assert data["options"][right]["why"] in feedback.locator(".tc-qc-verdict").text_content()
     assert feedback.locator("li[data-verdict=wrong]").count() == len(data["options"]) - 1
-    assert "right" in root.locator("[data-role=status]").text_content()
+    assert "right" in explorer.status_line.text_content()
 
     root.locator('button[aria-label="reset"]').click()
     assert feedback.text_content() == ""
     assert all(options.nth(i).get_attribute("aria-pressed") == "false" for i in range(options.count()))
-    assert "Choose one of" in root.locator("[data-role=status]").text_content()
+    assert "Choose one of" in explorer.status_line.text_content()
 
 
-def test_keyboard_and_screenshots(open_page, tmp_path):
+def test_keyboard_and_screenshots(open_explorer, screenshot):
     """Options are real buttons (Tab + Enter work); light and dark screenshots for review."""
-    for dark in (False, True):
-        page = open_page(PLACED["upsampling-fix"], dark=dark)
-        root = page.locator(ROOT)
-        root.locator("[data-role=option]").first.focus()
-        page.keyboard.press("Enter")
-        assert root.locator("[data-role=feedback]").get_attribute("data-verdict") == "wrong"
-        root.scroll_into_view_if_needed()
-        root.screenshot(path=str(tmp_path / f"quick_check_{'dark' if dark else 'light'}.png"))
+    for theme in ("light", "dark"):
+        explorer = open_explorer(PLACED["upsampling-fix"], NAME, dark=theme == "dark")
+        explorer.locator("[data-role=option]").first.focus()
+        explorer.page.keyboard.press("Enter")
+        assert explorer.locator("[data-role=feedback]").get_attribute("data-verdict") == "wrong"
+        screenshot(explorer, f"quick_check_{theme}")
 
 
 def test_conceptual_solutions_fold_until_opened(open_page):
