@@ -42,10 +42,6 @@ PORT             ?= 8000
 # Same environment for every notebook run: the book build, nbval and `make notebooks`.
 NB_ENV           := PYTHONHASHSEED=0 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 PYTEST           := $(PY) -m pytest -p no:cacheprovider
-# The execution cache keys on notebook code only; explorer JS/CSS and widgets.ops also
-# shape the outputs (the widget state embeds the explorer's script), so a change under
-# widgets/ since the last build empties the cache.
-WIDGETS_STAMP    := $(BUILD_DIR)/.widgets.stamp
 
 .PHONY: help venv js book serve clean test notebooks chromium student bench sync-url assignment grade
 
@@ -80,12 +76,13 @@ $(VENDOR_STAMP): $(BOOK_JS_STAMP) book/vendor_js.py | $(VENV_STAMP)
 # The book
 
 # _build/html/index.html (from book/_extra/index.html) redirects to book/index.html.
+# tools/execute_book.py first runs, one per core, the notebooks whose cached outputs are missing
+# or stale (their code changed, or a widgets module they imported, or an explorer script or
+# style they display) into the cache myst-nb reads; Sphinx then finds every notebook cached.
 book: venv js ## build the HTML book into _build/html (warnings are errors)
-	@if [ -f $(WIDGETS_STAMP) ] && [ -n "$$(find widgets -newer $(WIDGETS_STAMP) -type f | head -n 1)" ]; then \
-	  echo "widgets/ changed since the last build: re-executing every notebook"; rm -rf $(BUILD_DIR)/.jupyter_cache; fi
-	@mkdir -p $(BUILD_DIR) && touch $(WIDGETS_STAMP)
 	@start=$$(date +%s); \
-	$(NB_ENV) $(JUPYTER_BOOK) build . --builder html --path-output . --warningiserror --keep-going \
+	$(NB_ENV) $(PY) tools/execute_book.py \
+	  && $(NB_ENV) $(JUPYTER_BOOK) build . --builder html --path-output . --warningiserror --keep-going \
 	  && test -f $(LANDING) \
 	  && echo "Built in $$(( $$(date +%s) - start )) s. Landing page: $(abspath $(LANDING))"
 

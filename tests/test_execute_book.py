@@ -153,3 +153,17 @@ def test_an_error_is_reported_with_its_traceback(tmp_path):
 
     assert executed == [] and [f.path for f in failures] == [broken]
     assert "ZeroDivisionError" in failures[0].traceback
+
+
+def test_a_cold_build_starts_the_notebooks_whose_committed_cells_took_longest():
+    def timed(seconds_per_cell):
+        cells = []
+        for seconds in seconds_per_cell:
+            cell = nbformat.v4.new_code_cell("pass")
+            cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00.000000Z",
+                                          "shell.execute_reply": f"2026-01-01T00:00:{seconds:06.3f}Z"}
+            cells.append(cell)
+        return nbformat.v4.new_notebook(cells=cells)
+
+    assert execute_book.committed_seconds(timed([1.5, 2.0])) == pytest.approx(3.5)
+    assert execute_book.committed_seconds(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])) == 0

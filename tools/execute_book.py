@@ -17,12 +17,14 @@ files changed. A record without that note (written by an older build, by myst-nb
 while its files were being edited) is discarded too: in doubt, a notebook runs again.
 
 An error in any cell fails the run with the cell's traceback; the notebooks that did run are
-still cached.
+still cached. When any notebook ran, Sphinx is made to read every page again (its
+environment is removed): it would otherwise keep the old outputs of a page whose source is unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -30,6 +32,7 @@ import pathlib
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import datetime
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 import nbformat
@@ -42,6 +45,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / "_build" / ".jupyter_cache"
 # Beside the cache (removing the cache removes it): {record hashkey: files and their hashes}
 DEPENDENCIES_NAME = "dependencies.json"
+# Sphinx re-reads a page only when its source changed; a notebook run again for another
+# reason would keep its old outputs. Without this file, Sphinx reads every page afresh.
+SPHINX_ENVIRONMENT = ROOT / "_build" / ".doctrees" / "environment.pickle"
 # Files every notebook depends on: the pinned libraries shape every output.
 SHARED_DEPENDENCIES = ("requirements.txt",)
 
@@ -238,10 +244,22 @@ def to_execute(notebooks: list[pathlib.Path], cache, dependencies: dict) -> list
     return pending
 
 
+def committed_seconds(notebook: nbformat.NotebookNode) -> float:
+    """Seconds the cells took when the notebook was last executed and saved (nbclient's timings)."""
+    total = 0.0
+    for cell in notebook.cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        with contextlib.suppress(KeyError, ValueError):
+            total += (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+                      - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+                      ).total_seconds()
+    return total
+
+
 def expected_seconds(path: pathlib.Path, dependencies: dict) -> float:
-    """The notebook's last execution time, else its size as a stand-in (for longest-first order)."""
+    """The notebook's last time in this cache, else its committed cell timings (longest runs first)."""
     times = [note["seconds"] for note in dependencies.values() if note.get("notebook") == str(path)]
-    return max(times) if times else path.stat().st_size / 1e4
+    return max(times) if times else committed_seconds(read_notebook(path))
 
 
 def fill_cache(notebooks: list[pathlib.Path], cache_dir: pathlib.Path, jobs: int, timeout: int,
@@ -278,6 +296,7 @@ def fill_cache(notebooks: list[pathlib.Path], cache_dir: pathlib.Path, jobs: int
             if all(os.path.getmtime(f) < started for f in files if os.path.exists(f)):
                 dependencies[record.hashkey] = {"notebook": str(done.path), "seconds": round(done.seconds, 2),
                                                 "files": files}
+                save_dependencies(dependencies, cache, cache_dir)  # kept if the run is interrupted
             executed.append(done.path)
             print(f"{os.path.relpath(done.path)}: executed in {done.seconds:.1f} s "
                   f"({len(files)} files it depends on)", flush=True)
@@ -291,8 +310,11 @@ def main(argv: list[str]) -> int:
                         help="notebooks executed at once (default: the number of cores)")
     args = parser.parse_args(argv)
     settings = execution_settings()
-    _, failures = fill_cache(book_notebooks(), CACHE_DIR, args.jobs,
-                             settings["timeout"], settings["allow_errors"])
+    executed, failures = fill_cache(book_notebooks(), CACHE_DIR, args.jobs,
+                                    settings["timeout"], settings["allow_errors"])
+    if executed and SPHINX_ENVIRONMENT.exists():
+        print(f"{len(executed)} notebook(s) have new outputs: Sphinx reads every page again", flush=True)
+        SPHINX_ENVIRONMENT.unlink()
     for failure in failures:
         print(f"\n{os.path.relpath(failure.path)} failed:\n{failure.traceback}", file=sys.stderr)
     if failures:
