@@ -202,7 +202,8 @@ def execute(path: pathlib.Path, timeout: int, allow_errors: bool) -> Executed:
     result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout,
                                  allow_errors=allow_errors, meta_override=True)
     if result.err is not None:
-        return Executed(path, None, result.time, result.exc_string, None)
+        # The error's text is the failing cell and the kernel's traceback (not nbclient's own stack)
+        return Executed(path, None, result.time, str(result.err), None)
     probe_cell = notebook.cells.pop()
     stdout = "".join(o.get("text", "") for o in probe_cell.outputs if o.get("name") == "stdout")
     return Executed(path, notebook, result.time, None, json.loads(stdout))
