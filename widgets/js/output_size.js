@@ -70,21 +70,28 @@ function renderOutputSize({ model, el }) {
   }
   const opInput = controls.output_padding.el.querySelector("input");
 
-  // Formula: one focusable box per term.
-  const formula = h("div", { class: "tc-os-formula", role: "list", "aria-label": "output-size formula, term by term" });
+  // Formula: "O =", the terms as a one-row grid (one focusable gridcell per term, the arrow keys
+  // move between them), then "=" and the result.
+  const termRow = h("div", { class: "tc-os-terms", role: "row" });
+  const formula = h("div", { class: "tc-os-formula" }, [
+    h("span", { class: "tc-os-lhs", text: "O =" }),
+    h("div", { class: "tc-os-terms-grid", role: "grid", "aria-label": "output-size formula, term by term" }, termRow),
+  ]);
   const termEls = {};
-  formula.append(h("span", { class: "tc-os-lhs", text: "O =" }));
   termInfo.forEach(([key, symbol, meaning], index) => {
-    const box = h("span", { class: "tc-os-term", role: "listitem", tabindex: index === 0 ? 0 : -1, "data-term": key }, [
+    const box = h("span", {
+      class: "tc-os-term", role: "gridcell", tabindex: index === 0 ? 0 : -1, "data-term": key,
+      "data-grid": "formula", "data-row": 0, "data-col": index,
+    }, [
       h("span", { class: "tc-os-symbol", text: symbol }),
       h("span", { class: "tc-os-subst" }),
       h("span", { class: "tc-os-tvalue", "data-role": "term-value" }),
       h("span", { class: "tc-os-meaning", text: meaning }),
     ]);
     termEls[key] = box;
-    formula.append(box);
+    termRow.append(box);
   });
-  const result = h("span", { class: "tc-os-result", "data-role": "output-size", "aria-label": "output size" });
+  const result = h("span", { class: "tc-os-result", "data-role": "output-size" });
   const running = h("span", { class: "tc-os-running", "data-role": "running-total" });
   formula.append(h("span", { class: "tc-os-lhs", text: "=" }), result, running);
 
@@ -156,8 +163,7 @@ function renderOutputSize({ model, el }) {
         "data-grid": kind,
         "data-row": 0,
         "data-col": col,
-        "aria-label": name,
-        title: name,
+        title: name, // the strip is one image for assistive technology: its cells carry no label
         style: `grid-row: ${row}; grid-column: ${pos + 2}`,
       });
       cells[kind].push(cell);

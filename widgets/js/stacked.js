@@ -118,8 +118,10 @@ function renderStacked({ model, el }) {
 
   const barRow = (name, values, interior, kind, onEnter, caption, note) => {
     const max = Math.max(1, ...values);
-    const chart = h("div", { class: `tc-bars tc-kind-${kind}`, role: "grid", "aria-label": caption,
+    // A one-row grid: the bars are its gridcells, so each keeps its "position p: value" label.
+    const bars = h("div", { class: `tc-bars tc-kind-${kind}`, role: "row",
       style: values.length > 150 ? "--tc-gap: 0px" : null });
+    const chart = h("div", { class: "tc-bars-grid", role: "grid", "aria-label": caption }, bars);
     const cells = values.map((v, p) => {
       const edge = interior && (p < interior[0] || p > interior[1]);
       const bar = h("span", {
@@ -134,7 +136,7 @@ function renderStacked({ model, el }) {
       });
       bar.addEventListener("pointerover", () => onEnter(p));
       bar.addEventListener("focusin", () => onEnter(p));
-      chart.append(bar);
+      bars.append(bar);
       return bar;
     });
     chart.addEventListener("keydown", (event) => {
