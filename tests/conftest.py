@@ -88,9 +88,12 @@ def open_page(browser, book_url):
     """
     opened = []
 
-    def _open(path: str, *, dark: bool = False, width: int = 1280, height: int = 900):
+    def _open(path: str, *, dark: bool = False, width: int = 1280, height: int = 900,
+              touch: bool = False):
+        # touch=True: a phone's touch screen (taps, mobile viewport rules); pass its width/height
         context = browser.new_context(
-            viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
+            viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light",
+            has_touch=touch, is_mobile=touch,
         )
         page = context.new_page()
         recorder = attach_request_recorder(page, book_url)

@@ -1,0 +1,125 @@
+"""Accessibility of the built book in headless Chromium: axe-core on every page, and a phone.
+
+axe-core (from axe-playwright-python's wheel, which ships axe.min.js, so nothing is downloaded)
+checks every built page against the WCAG 2.0 and 2.1 A and AA rules, in the light and the dark
+theme, once its explorers and formulas have rendered; any serious or critical violation fails.
+The explorers' grids must also be whole: every gridcell sits in a row of a grid.
+
+Then each page with explorers opens on a phone-sized touch screen: every explorer fits the page
+width (nothing sticks out of it; a grid too wide scrolls inside its own box) and reacts to a tap,
+which lights cells and changes the status line.
+"""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from browser_util import built_pages, wait_for_mathjax
+from conftest import BOOK_HTML
+
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING_IMPACTS = {"serious", "critical"}
+PHONE = {"width": 390, "height": 844, "touch": True}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+# What a reader taps in each explorer: a cell that is not lit before the tap.
+TAP_TARGETS = {
+    "adjoint": '[data-grid="output"][data-row="1"][data-col="1"]',
+    "scatter-add": '[data-grid="input"][data-row="1"][data-col="1"]',
+    "output-size": '[data-grid="formula"][data-col="2"]',
+    "quick-check": '[data-role="option"][data-index="1"]',
+    "zero-insertion": '[data-grid="output"][data-row="1"][data-col="1"]',
+    "overlap": '[data-grid="overlap"][data-row="2"][data-col="3"]',
+    "stacked": '[data-grid="layer-1"][data-col="4"]',
+    "pixel-shuffle": '[data-grid="output"][data-channel="0"][data-row="1"][data-col="2"]',
+}
+
+
+def pages(with_explorers: bool = False) -> list:
+    """Built pages (those showing explorers only, if asked). Without a built book this is one
+    page that does not exist, so the test fails (in the book_url fixture) instead of vanishing."""
+    found = built_pages(BOOK_HTML) if BOOK_HTML.is_dir() else []
+    if with_explorers:
+        found = [p for p in found if WIDGET_VIEW in (BOOK_HTML / p).read_text(encoding="utf-8")]
+    return found or ["book/index.html"]
+
+
+def wait_until_rendered(page) -> None:
+    """Every widget view on the page has become an explorer, and MathJax has typeset."""
+    page.wait_for_function(
+        f"""() => document.querySelectorAll("[data-explorer]").length ===
+                  document.querySelectorAll('script[type="{WIDGET_VIEW}"]').length""",
+        timeout=15000,
+    )
+    wait_for_mathjax(page)
+
+
+def serious_violations(page) -> list:
+    """axe-core's serious and critical WCAG A/AA violations, one line each."""
+    # preload False: axe's stylesheet preloader resolves theme.css's `@import "../basic.css"`
+    # against the page, not the stylesheet, and requests a missing /basic.css (a failed request
+    # fails the page). Only css-orientation-lock needs what it preloads.
+    options = {"runOnly": {"type": "tag", "values": WCAG_A_AA}, "resultTypes": ["violations"],
+               "preload": False}
+    results = Axe().run(page, options=options).response
+    return [
+        f"{v['id']} ({v['impact']}) on {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:160]}"
+        for v in results["violations"]
+        if v["impact"] in FAILING_IMPACTS
+    ]
+
+
+# Roles a grid needs (axe checks them too; this says which explorer broke them, and why).
+BROKEN_GRIDS_JS = """() => [
+  ...[...document.querySelectorAll("[data-explorer] [role=gridcell]")]
+    .filter((c) => !c.parentElement.matches("[role=row]") || !c.closest("[role=grid]"))
+    .map((c) => `gridcell ${c.dataset.grid} outside a row of a grid`),
+  ...[...document.querySelectorAll("[data-explorer] [role=grid]")]
+    .filter((g) => [...g.children].some((child) => child.getAttribute("role") !== "row"))
+    .map((g) => `grid "${g.getAttribute("aria-label")}" with a child that is not a row`),
+]"""
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("path", pages())
+def test_no_serious_accessibility_violation(open_page, path, dark):
+    # A fresh page per theme: switching a loaded page measures colours mid-transition.
+    page = open_page(path, dark=dark)
+    wait_until_rendered(page)
+    assert page.evaluate(BROKEN_GRIDS_JS) == []
+    assert serious_violations(page) == [], path
+
+
+# scrollWidth > clientWidth: something inside sticks out sideways (boxes that scroll their own
+# content clip it, so they do not count); right edge: the explorer stays in the page's width.
+OVERFLOW_JS = """(root) => {
+  const page = document.documentElement.clientWidth;
+  return { overflow: root.scrollWidth - root.clientWidth, right: root.getBoundingClientRect().right - page };
+}"""
+PAGE_OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+SNAPSHOT_JS = """(root) => ({
+  lit: [...root.querySelectorAll("[data-lit]")].map((e) => e.outerHTML.slice(0, 120)),
+  status: root.querySelector("[data-role=status]").textContent,
+})"""
+
+
+@pytest.mark.parametrize("path", pages(with_explorers=True))
+def test_explorers_fit_a_phone_and_answer_a_tap(open_page, path):
+    page = open_page(path, **PHONE)
+    wait_until_rendered(page)
+    names = page.eval_on_selector_all("[data-explorer]", "els => els.map((e) => e.dataset.explorer)")
+    assert names, f"{path}: no explorer rendered"
+    assert set(names) <= set(TAP_TARGETS), f"{path}: no tap target for {set(names) - set(TAP_TARGETS)}"
+    for index, name in enumerate(names):
+        root = page.locator("[data-explorer]").nth(index)
+        root.scroll_into_view_if_needed()
+        fit = root.evaluate(OVERFLOW_JS)
+        assert fit["overflow"] <= 1 and fit["right"] <= 1, f"{path}: {name} is wider than a phone: {fit}"
+        before = root.evaluate(SNAPSHOT_JS)
+        root.locator(TAP_TARGETS[name]).tap()
+        after = root.evaluate(SNAPSHOT_JS)
+        assert after["lit"] and after["lit"] != before["lit"], f"{path}: a tap lit nothing new in {name}"
+        assert after["status"] != before["status"], f"{path}: a tap left {name}'s status unchanged"
+    assert page.evaluate(PAGE_OVERFLOW_JS) <= 1, f"{path}: the page scrolls sideways on a phone"
