@@ -140,18 +140,19 @@ chromium: venv ## make sure a Chromium is available for the browser tests
 	  exit 1; \
 	fi; echo "Chromium: $$($(FIND_CHROMIUM))"
 
-# Layers other than 1 are chosen by marker (tests/conftest.py: LAYER_PREFIXES).
+# Layers other than 1 are chosen by marker (tests/conftest.py: LAYER_PREFIXES). Layers 1, 2 and 4
+# use both cores (-n 2; nbval keeps each notebook's cells on one worker, --dist loadfile).
 OTHER_LAYERS     := browser or lab or widgets7 or binder or kernels or grading
 
 test: book chromium ## build the book, then run every test layer (non-zero exit on any failure)
 	@echo "== Layer 1: widgets.ops and explorer states against PyTorch"
-	$(PYTEST) tests -m "not ($(OTHER_LAYERS))" -q
+	$(PYTEST) tests -m "not ($(OTHER_LAYERS))" -q -n 2
 	@echo "== Layer 2: nbval, strict, over chapters/"
-	$(NB_ENV) $(PYTEST) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg chapters -q
+	$(NB_ENV) $(PYTEST) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg chapters -q -n 2 --dist loadfile
 	@echo "== Layer 3: nbval again under every CPU kernel family this machine can force"
 	$(PYTEST) tests -m kernels -q
 	@echo "== Layer 4: the built book in headless Chromium"
-	$(PYTEST) tests -m browser -q
+	$(PYTEST) tests -m browser -q -n 2
 	@echo "== Layer 5: live JupyterLab 4 (ipywidgets 8) in headless Chromium"
 	$(PYTEST) tests -m lab -q
 	@echo "== Layer 6: JupyterLab 3.6 with ipywidgets 7 (Colab's widget version)"

@@ -118,26 +118,31 @@ def test_sliders_and_kernel_menu_redraw(open_explorer):
     assert explorer.values("matrix") == adjoint_state("ones", 4, 2, 1)["matrix"]
 
 
-def test_hover_to_lit_is_fast(open_explorer, record_property):
-    """Time from the pointer event to the lit cells' computed style, for every cell."""
+def test_hover_lights_cells_in_the_same_event(open_explorer, record_property):
+    """Hover is answered in JavaScript, synchronously: the cells are lit before the event returns.
+
+    No kernel round trip, no timer. The time per hover is recorded for reading, not asserted
+    (speed is a benchmark's business, and a loaded machine would make a limit flaky).
+    """
     explorer = open_explorer(MATRIX_PAGE, NAME)
-    times = explorer.locator().evaluate(
+    result = explorer.locator().evaluate(
         """(root) => {
-        const out = [];
+        const times = [], unlit = [];
         for (const cell of root.querySelectorAll('[data-grid]')) {
           const t0 = performance.now();
           cell.dispatchEvent(new PointerEvent('pointerover', {bubbles: true}));
+          if (!root.querySelector('[data-lit]')) unlit.push(cell.dataset.grid);
           getComputedStyle(cell).backgroundColor;  // force the style recalculation
-          out.push(performance.now() - t0);
+          times.push(performance.now() - t0);
         }
-        return out;
+        return {times, unlit};
     }"""
     )
-    median, worst = statistics.median(times), max(times)
-    record_property("hover_to_lit_median_ms", round(median, 3))
-    record_property("hover_to_lit_max_ms", round(worst, 3))
-    print(f"hover to lit over {len(times)} cells: median {median:.2f} ms, max {worst:.2f} ms")
-    assert worst < 16
+    times = result["times"]
+    record_property("hover_to_lit_median_ms", round(statistics.median(times), 3))
+    record_property("hover_to_lit_max_ms", round(max(times), 3))
+    assert len(times) > 10
+    assert result["unlit"] == [], f"hovers that lit nothing synchronously: {result['unlit']}"
 
 
 def test_dark_mode_keeps_input_and_output_apart(open_explorer):
