@@ -72,11 +72,24 @@ def jupyterlab(notebooks, python=sys.executable):
     `python` is the interpreter whose JupyterLab (and so whose kernel) runs: this venv's by
     default, another venv's for the ipywidgets-7 layer.
     """
+    root = pathlib.Path(tempfile.mkdtemp(prefix="tc-lab-root-"))
+    try:
+        for notebook in notebooks:
+            shutil.copy(ROOT / notebook, root / pathlib.Path(notebook).name)
+        with lab_server(python, root) as server:
+            yield server
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def lab_server(python, root, env=None):
+    """A fresh JupyterLab from `python`, serving `root`; yield (base_url, token).
+
+    Its config, runtime, settings and workspaces live in a temporary folder, removed afterwards;
+    `env` (default: this process's) is the environment it starts from.
+    """
     work = pathlib.Path(tempfile.mkdtemp(prefix="tc-lab-"))
-    root = work / "root"
-    root.mkdir()
-    for notebook in notebooks:
-        shutil.copy(ROOT / notebook, root / pathlib.Path(notebook).name)
     settings = work / "settings"
     for name, values in LAB_SETTINGS.items():
         path = settings / name
@@ -84,7 +97,7 @@ def jupyterlab(notebooks, python=sys.executable):
         path.write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(
-        os.environ,
+        os.environ if env is None else env,
         JUPYTER_CONFIG_DIR=str(work / "config"),
         JUPYTER_RUNTIME_DIR=str(work / "runtime"),
         IPYTHONDIR=str(work / "ipython"),

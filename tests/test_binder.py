@@ -35,19 +35,12 @@ import pathlib
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from lab_util import (
-    ACCEPT_KERNEL_DIALOG,
-    LAB_SETTINGS,
-    _free_port,
-    _wait_until_up,
-    open_and_run_all,
-)
+from lab_util import ACCEPT_KERNEL_DIALOG, lab_server, open_and_run_all
 
 pytestmark = pytest.mark.binder
 
@@ -284,42 +277,11 @@ def test_postbuild_is_what_makes_widgets_importable(binder_venv, binder_checkout
 # The notebook a Binder link opens, live
 
 
-def start_lab(venv: pathlib.Path, checkout: pathlib.Path, work: pathlib.Path):
-    """JupyterLab from the Binder venv, serving the repository copy's root; returns (process, base, token)."""
-    settings = work / "settings"
-    for name, values in LAB_SETTINGS.items():
-        (settings / name).parent.mkdir(parents=True, exist_ok=True)
-        (settings / name).write_text(json.dumps(values))
-    port, token = _free_port(), os.urandom(16).hex()
-    env = dict(binder_env(venv), JUPYTER_CONFIG_DIR=str(work / "config"), JUPYTER_DATA_DIR=str(work / "data"),
-               JUPYTER_RUNTIME_DIR=str(work / "runtime"), IPYTHONDIR=str(work / "ipython"))
-    command = [
-        str(venv / "bin" / "jupyter"), "lab", "--no-browser", "--allow-root",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={checkout}",
-        f"--LabApp.workspaces_dir={work / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
-    ]
-    log = open(work / "server.log", "w")
-    process = subprocess.Popen(command, cwd=checkout, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    _wait_until_up(f"{base}/api/status?token={token}", process)
-    return process, base, token
-
-
 @pytest.fixture(scope="module")
 def binder_lab(binder_venv, binder_checkout):
-    work = pathlib.Path(tempfile.mkdtemp(prefix="tc-binder-lab-"))
-    process, base, token = start_lab(binder_venv, binder_checkout, work)
-    try:
-        yield base, token
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(work, ignore_errors=True)
+    """JupyterLab from the Binder venv, serving the repository copy's root."""
+    with lab_server(binder_venv / "bin" / "python", binder_checkout, env=binder_env(binder_venv)) as server:
+        yield server
 
 
 def ask_kernel(page, expression: str, timeout_ms: int = 60_000):
