@@ -208,3 +208,30 @@ def test_integer_and_bool_images_are_measured():
     board = (checkerboard(4, 4) > 0)
     assert ops.checkerboard_energy(board) == pytest.approx(1.0)
     assert ops.checkerboard_energy(board.astype(np.int64) * 3) == pytest.approx(1.0)
+
+
+# --- the border-cropped mean ------------------------------------------------------------------
+
+def test_cropped_energy_ignores_what_the_border_holds():
+    # A checkerboard inside, anything at all on a 1-pixel frame: the frame is cropped away.
+    inside = checkerboard(6, 6)
+    framed = np.random.default_rng(0).normal(size=(8, 8))
+    framed[1:-1, 1:-1] = inside
+    assert ops.cropped_checkerboard_energy(framed, border=1) == pytest.approx(1.0, abs=1e-12)
+    assert ops.checkerboard_energy(framed) < 0.9
+
+
+def test_cropped_energy_is_the_mean_over_the_batch():
+    batch = np.stack([checkerboard(8, 8), smooth(8, 8)])
+    one = [ops.checkerboard_energy(image[2:-2, 2:-2]) for image in batch]
+    assert ops.cropped_checkerboard_energy(batch, border=2) == pytest.approx(np.mean(one))
+    assert ops.cropped_checkerboard_energy(batch[0], border=0) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("border, message", [
+    (-1, "border must be an int >= 0"), (1.0, "border must be an int >= 0"),
+    (True, "border must be an int >= 0"), (4, "border must leave at least one pixel"),
+])
+def test_cropped_energy_refuses_a_bad_border(border, message):
+    with pytest.raises(ValueError, match=message):
+        ops.cropped_checkerboard_energy(np.zeros((8, 8)), border=border)

@@ -28,6 +28,8 @@ NAMES = [
     "conv_transpose2d_fast", "FAST_PATH_MIN_MULTIPLY_ADDS",
     # The overlap geometry's formulas, public since ops became a package (one home each).
     "interior", "input_size_for", "phase_sums",
+    # The border-cropped measure that sections 6, 7 and the challenge share.
+    "cropped_checkerboard_energy",
 ]
 SIGNATURES = {
     "conv2d": "(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)",
@@ -61,6 +63,7 @@ SIGNATURES = {
     "interior": "(input_size, kernel_size, stride=1, dilation=1)",
     "input_size_for": "(kernel_size, stride, dilation=1)",
     "phase_sums": "(kernel, stride, dilation=1)",
+    "cropped_checkerboard_energy": "(images, border=1)",
 }
 CONSTANTS = {"FAST_PATH_MIN_MULTIPLY_ADDS": 1 << 16}
 

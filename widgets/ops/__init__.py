@@ -24,7 +24,7 @@ string padding (``"same"``, ``"valid"``) is not supported.
 The modules: ``checks`` (argument rules), ``sizes`` (output and input sizes), ``reference``
 (``conv2d``, the scatter-add transposed convolution, ``conv_matrix``), ``zero_insertion``,
 ``geometry`` (overlap counts, the interior, the uniformity rule, phase sums), ``shuffle``,
-``measures`` (``checkerboard_energy``) and ``fast`` (the fast path, its thread setting
+``measures`` (``checkerboard_energy`` and its border-cropped mean) and ``fast`` (the fast path, its thread setting
 ``fast.threads`` and the dispatching ``conv_transpose2d``). The names below are the public API;
 import them from ``widgets.ops``. This package needs nothing but NumPy.
 """
@@ -33,7 +33,7 @@ from . import fast, geometry
 from .fast import FAST_PATH_MIN_MULTIPLY_ADDS, conv_transpose2d, conv_transpose2d_fast
 from .geometry import (input_size_for, interior, overlap_counts, overlap_is_uniform,
                        overlap_profile, phase_sums)
-from .measures import checkerboard_energy
+from .measures import checkerboard_energy, cropped_checkerboard_energy
 from .reference import conv2d, conv_matrix, conv_transpose2d_reference
 from .shuffle import pixel_shuffle, pixel_unshuffle
 from .sizes import (conv_input_sizes, conv_output_size, conv_transpose_output_size,
@@ -68,4 +68,6 @@ __all__ = [
     "interior",
     "input_size_for",
     "phase_sums",
+    # the measure with the border ramp cropped away, one home for every section that uses it
+    "cropped_checkerboard_energy",
 ]

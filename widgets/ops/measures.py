@@ -72,3 +72,25 @@ def checkerboard_energy(image):
     result = np.where(constant, 0.0, share / np.where(constant, 1.0, total))
     result = np.clip(result, 0.0, 1.0)  # the ratio can overshoot 1 by round-off
     return float(result) if result.ndim == 0 else result
+
+
+def cropped_checkerboard_energy(images, border=1):
+    """The mean ``checkerboard_energy`` of a batch ``(..., H, W)`` after cropping its border.
+
+    ``border`` pixels are removed from each side first, because the ramp where an image meets
+    its zero padding spreads over every frequency and would blur the measure. With an even H and
+    W, cropping the same number from both sides keeps them even, as the measure requires. A
+    single image ``(H, W)`` gives its own energy.
+    """
+    if isinstance(border, bool) or not isinstance(border, (int, np.integer)) or border < 0:
+        raise ValueError(f"border must be an int >= 0, got {border!r}")
+    x = np.asarray(images)
+    if x.ndim < 2:
+        raise ValueError(f"images must have at least 2 dimensions (..., H, W), got shape {x.shape}")
+    h, w = x.shape[-2:]
+    if 2 * border >= min(h, w):
+        raise ValueError(f"border must leave at least one pixel: 2 * {border} >= min(H, W) = "
+                         f"{min(h, w)}")
+    if border:
+        x = x[..., border:-border, border:-border]
+    return float(np.mean(checkerboard_energy(x)))
