@@ -1,4 +1,4 @@
-"""The offline challenge (widgets.challenge): data, the two generators, one training step."""
+"""The offline challenge (widgets.challenge): data, the four generators, one training step."""
 
 import numpy as np
 import pytest
@@ -18,18 +18,42 @@ def test_generators_differ_only_in_the_upsampler(kind):
     g = challenge.Generator(kind, latent_dim=8, width=4)
     out = g(torch.randn(3, 8))
     assert tuple(out.shape) == (3, 1, 16, 16)
+    counts = {kind: sum(isinstance(m, kind) for m in g.modules())
+              for kind in (torch.nn.ConvTranspose2d, torch.nn.Upsample, torch.nn.PixelShuffle)}
     transposed = [m for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
-    if kind == "transposed":
-        assert len(transposed) == 2
-        assert all(m.kernel_size == (3, 3) and m.stride == (2, 2) for m in transposed)
-    else:
-        assert not transposed
-        assert sum(isinstance(m, torch.nn.Upsample) for m in g.modules()) == 2
+    expected = {"convT K3 S2": (2, 0, 0), "convT K4 S2": (2, 0, 0), "nearest + conv": (0, 2, 0),
+                "conv + shuffle (ICNR)": (0, 0, 2)}[kind]
+    assert tuple(counts.values()) == expected
+    size = {"convT K3 S2": 3, "convT K4 S2": 4}.get(kind)
+    assert all(m.kernel_size == (size, size) and m.stride == (2, 2) for m in transposed)
+
+
+def test_the_shuffle_arm_starts_as_a_nearest_upsample():
+    # ICNR: each r x r block of the shuffled output starts equal, so a constant input gives
+    # a constant output before any training (its phase sums are equal).
+    torch.manual_seed(0)
+    layer = challenge.ARMS["conv + shuffle (ICNR)"](3, 2)
+    out = layer(torch.randn(1, 3, 4, 4))
+    assert torch.allclose(out[..., 0::2, 0::2], out[..., 1::2, 1::2])
+    assert torch.allclose(out[..., 0::2, 0::2], out[..., 0::2, 1::2])
+
+
+def test_any_callable_is_an_upsampler():
+    seen = []
+
+    def upsampler(c_in, c_out):
+        seen.append((c_in, c_out))
+        return torch.nn.Sequential(torch.nn.Upsample(scale_factor=2),
+                                   torch.nn.Conv2d(c_in, c_out, 1))
+
+    g = challenge.Generator(upsampler, latent_dim=8, width=4)
+    assert seen == [(8, 4), (4, 1)]
+    assert tuple(g(torch.randn(2, 8)).shape) == (2, 1, 16, 16)
 
 
 def test_one_training_step_on_cpu_changes_both_networks():
     torch.manual_seed(0)
-    g, d = challenge.Generator("transposed", latent_dim=8, width=4), challenge.Discriminator(4)
+    g, d = challenge.Generator("convT K3 S2", latent_dim=8, width=4), challenge.Discriminator(4)
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-3)
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-3)
     before_g = [p.detach().clone() for p in g.parameters()]
@@ -44,7 +68,7 @@ def test_one_training_step_on_cpu_changes_both_networks():
 def test_train_gan_tiny_is_deterministic_and_measurable():
     config = challenge.ChallengeConfig(steps=2, batch_size=4, width=4, latent_dim=8)
     data = challenge.digits_16(limit=16)
-    runs = [challenge.train_gan("resize", config, data=data, seed=3, device="cpu")
+    runs = [challenge.train_gan("nearest + conv", config, data=data, seed=3, device="cpu")
             for _ in range(2)]
     (g1, l1), (g2, l2) = runs
     assert l1.shape == (2, 2) and np.array_equal(l1, l2)
@@ -63,7 +87,7 @@ def test_sample_energy_sees_a_checkerboard_and_crops_to_even():
 
 
 def test_full_mode_is_the_same_model_wider():
-    g = challenge.Generator("transposed", challenge.FULL.latent_dim, challenge.FULL.width)
+    g = challenge.Generator("convT K3 S2", challenge.FULL.latent_dim, challenge.FULL.width)
     assert tuple(g(torch.randn(2, challenge.FULL.latent_dim)).shape) == (2, 1, 16, 16)
     d = challenge.Discriminator(challenge.FULL.width)
     assert tuple(d(torch.zeros(2, 1, 16, 16)).shape) == (2,)

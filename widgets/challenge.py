@@ -1,13 +1,16 @@
 """The offline challenge: the Odena experiment with a small DCGAN-style generator.
 
-Defined for the challenge notebook. The same small generator is trained twice as a GAN, once
-upsampling with ``nn.ConvTranspose2d(K=3, S=2)`` and once with nearest-neighbour upsampling
-followed by a 3x3 convolution, on scikit-learn's 8x8 handwritten digits upscaled to 16x16 (they
-ship with scikit-learn, so nothing is downloaded). The samples of both are measured with
-``ops.checkerboard_energy``. No FID: it needs Inception weights that cannot be downloaded here.
+Defined for the challenge notebook. The same small generator is trained as a GAN once per
+upsampler, on scikit-learn's 8x8 handwritten digits upscaled to 16x16 (they ship with
+scikit-learn, so nothing is downloaded), and its samples are measured with
+``ops.cropped_checkerboard_energy``. No FID: it needs Inception weights that cannot be downloaded
+here.
 
-``QUICK`` fits inside the book build (well under a minute on 2 CPU cores); ``FULL`` is the same
-experiment, longer and wider, and runs on CUDA when it is available.
+The upsampler is an argument: a name from ``ARMS`` (the four arms of the challenge, each built by
+``widgets.upsamplers``) or any callable ``(c_in, c_out) -> nn.Module`` that doubles the size.
+
+``QUICK`` fits inside the book build on 2 CPU cores; ``FULL`` is the same experiment, longer and
+wider, and runs on CUDA when it is available.
 """
 
 from __future__ import annotations
@@ -19,12 +22,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import ops
+from . import ops, upsamplers
 
 __all__ = ["ChallengeConfig", "QUICK", "FULL", "digits_16", "Generator", "Discriminator",
            "train_gan", "train_step", "sample_energy", "default_device"]
 
-UPSAMPLERS = ("transposed", "resize")
+# The four arms: two transposed convolutions (K=3 has unequal phase sums at initialisation, K=4
+# equal ones), a resize-convolution, and sub-pixel convolution with ICNR. Each is built by
+# widgets.upsamplers, the one table of 2x upsamplers.
+ARMS = {
+    "convT K3 S2": lambda c_in, c_out: upsamplers.build("convT K3 S2", c_in, c_out),
+    "convT K4 S2": lambda c_in, c_out: upsamplers.build("convT K4 S2", c_in, c_out),
+    "nearest + conv": lambda c_in, c_out: upsamplers.build("nearest + conv", c_in, c_out),
+    "conv + shuffle (ICNR)": lambda c_in, c_out: upsamplers.conv_shuffle(c_in, c_out, 2,
+                                                                         icnr=True),
+}
+UPSAMPLERS = tuple(ARMS)
 
 
 @dataclass(frozen=True)
@@ -61,35 +74,34 @@ def digits_16(limit=None):
     return images.clamp(0, 1) * 2 - 1
 
 
-def _upsample(kind, c_in, c_out):
-    if kind == "transposed":
-        # K=3, S=2, P=1, output_padding=1: exactly 2x, uneven overlap (3 is not a multiple of 2).
-        return nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1)
-    if kind == "resize":
-        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                             nn.Conv2d(c_in, c_out, 3, padding=1))
-    raise ValueError(f"upsampler must be one of {UPSAMPLERS}, got {kind!r}")
+def upsampler_builder(upsampler):
+    """The ``(c_in, c_out) -> nn.Module`` builder for a name in ``ARMS`` or a callable."""
+    if callable(upsampler):
+        return upsampler
+    if upsampler not in ARMS:
+        raise ValueError(f"upsampler must be one of {list(ARMS)} or a callable "
+                         f"(c_in, c_out) -> nn.Module, got {upsampler!r}")
+    return ARMS[upsampler]
 
 
 class Generator(nn.Module):
     """latent -> 4x4 -> 8x8 -> 16x16, DCGAN-style (batch norm and ReLU, tanh at the end).
 
-    The two 2x steps use ``upsampler``: "transposed" (ConvTranspose2d K=3 S=2) or "resize"
-    (nearest upsample + 3x3 conv). Everything else is the same in both.
+    The two 2x steps use ``upsampler``: a name in ``ARMS`` or a callable ``(c_in, c_out) ->
+    nn.Module``. Everything else is the same for every upsampler.
     """
 
-    def __init__(self, upsampler="transposed", latent_dim=32, width=32):
+    def __init__(self, upsampler="convT K3 S2", latent_dim=32, width=32):
         super().__init__()
-        if upsampler not in UPSAMPLERS:
-            raise ValueError(f"upsampler must be one of {UPSAMPLERS}, got {upsampler!r}")
+        build = upsampler_builder(upsampler)
         self.upsampler = upsampler
         self.latent_dim = latent_dim
         self.project = nn.Sequential(nn.Linear(latent_dim, 2 * width * 16),
                                      nn.Unflatten(1, (2 * width, 4, 4)),
                                      nn.BatchNorm2d(2 * width), nn.ReLU())
         self.body = nn.Sequential(
-            _upsample(upsampler, 2 * width, width), nn.BatchNorm2d(width), nn.ReLU(),  # 8x8
-            _upsample(upsampler, width, 1), nn.Tanh(),                                 # 16x16
+            build(2 * width, width), nn.BatchNorm2d(width), nn.ReLU(),  # 8x8
+            build(width, 1), nn.Tanh(),                                 # 16x16
         )
 
     def forward(self, z):
@@ -157,15 +169,8 @@ def samples(generator, count=16, seed=1):
 
 
 def sample_energy(images, border=1):
-    """Mean ``ops.checkerboard_energy`` of a batch (N, H, W), ``border`` pixels cropped per side.
-
-    The crop removes the border ramp (which spreads over every frequency); with an even H and
-    W and a border of 1 the crop stays even, as the measure requires.
-    """
-    images = np.asarray(images, dtype=np.float64)
-    if border:
-        images = images[..., border:-border, border:-border]
-    return float(np.mean(ops.checkerboard_energy(images)))
+    """The challenge's score: ``ops.cropped_checkerboard_energy`` of a batch (N, H, W)."""
+    return ops.cropped_checkerboard_energy(np.asarray(images, dtype=np.float64), border)
 
 
-__all__ += ["samples", "UPSAMPLERS"]
+__all__ += ["samples", "UPSAMPLERS", "ARMS", "upsampler_builder"]
