@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import ops
+from . import ops, upsamplers
 
 
 def _positive_int(value, name, minimum=1):
@@ -26,11 +26,10 @@ def _positive_int(value, name, minimum=1):
 # DCGAN's generator (sections 1 and 9)
 # ---------------------------------------------------------------------------------------------
 
-_DCGAN_UPSAMPLERS = {
-    # kernel_size: (padding, output_padding) that double the size exactly: O = 2I.
-    4: (1, 0),  # the widespread re-implementations (PyTorch's DCGAN example)
-    5: (2, 1),  # the authors' Theano code: 5x5 kernels, stride 2, output size fixed to 2I
-}
+# The two kernel sizes DCGAN is built with: 4 in the widespread re-implementations (PyTorch's
+# DCGAN example), 5 in the authors' Theano code. upsamplers.transposed_padding gives each the
+# padding and output_padding that double the size exactly.
+DCGAN_KERNEL_SIZES = (4, 5)
 
 
 def dcgan_generator(latent_dim: int = 100, width: int = 64, channels: int = 3,
@@ -46,13 +45,12 @@ def dcgan_generator(latent_dim: int = 100, width: int = 64, channels: int = 3,
     latent_dim = _positive_int(latent_dim, "latent_dim")
     width = _positive_int(width, "width")
     channels = _positive_int(channels, "channels")
-    if kernel_size not in _DCGAN_UPSAMPLERS:
-        raise ValueError(f"kernel_size must be one of {sorted(_DCGAN_UPSAMPLERS)}, got {kernel_size!r}")
-    padding, output_padding = _DCGAN_UPSAMPLERS[kernel_size]
+    if kernel_size not in DCGAN_KERNEL_SIZES:
+        raise ValueError(f"kernel_size must be one of {list(DCGAN_KERNEL_SIZES)}, "
+                         f"got {kernel_size!r}")
 
     def conv_t(c_in, c_out):
-        return nn.ConvTranspose2d(c_in, c_out, kernel_size, stride=2, padding=padding,
-                                  output_padding=output_padding, bias=False)
+        return upsamplers.transposed(c_in, c_out, kernel_size, bias=False)
 
     def up(c_in, c_out):
         return [conv_t(c_in, c_out), nn.BatchNorm2d(c_out), nn.ReLU()]
