@@ -107,7 +107,7 @@ bench: venv ## time ops.conv_transpose2d against PyTorch (table + _build/bench/c
 
 student: venv ## write student notebooks (solutions removed) into OUT=dir; FORCE=1 overwrites
 	@test -n "$(OUT)" || { echo "usage: make student OUT=dir [FORCE=1]" >&2; exit 1; }
-	$(PY) -m widgets.student_version "$(OUT)" $(if $(FORCE),--force)
+	$(PY) tools/student_version.py "$(OUT)" $(if $(FORCE),--force)
 
 assignment: venv ## write the autograded assignment (Otter-Grader) into OUT=dir; FORCE=1 replaces it
 	@test -n "$(OUT)" || { echo "usage: make assignment OUT=dir [FORCE=1]" >&2; exit 1; }

@@ -1,4 +1,4 @@
-"""The student-version command: `python -m widgets.student_version OUT_DIR [--force]`."""
+"""The student-version command: `python tools/student_version.py OUT_DIR [--force]`."""
 
 import subprocess
 import sys
@@ -8,9 +8,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from widgets import student_version
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import student_version  # noqa: E402
+
 CHAPTERS = ROOT / "chapters"
 
 
@@ -105,7 +107,7 @@ def test_other_student_notebooks_execute_without_errors(student_dir, name):
 
 
 def run_command(*args):
-    return subprocess.run([sys.executable, "-m", "widgets.student_version", *map(str, args)],
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "student_version.py"), *map(str, args)],
                           capture_output=True, text=True, cwd=ROOT)
 
 

@@ -8,6 +8,8 @@ the controls can reach, through synced traitlets.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import pathlib
 
 import anywidget
@@ -62,8 +64,24 @@ def as_numbers(array) -> list:
 
 
 def key(*parts) -> str:
-    """The key of a precomputed state: the control values joined by '|' (as the JS builds it)."""
+    """The key of a precomputed state: the control values joined by '|' (base.js's stateKey)."""
     return "|".join(str(p) for p in parts)
+
+
+def is_range(spec) -> bool:
+    """Whether a control's spec is an inclusive integer range (low, high) rather than choices."""
+    return len(spec) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in spec)
+
+
+def control_values(spec) -> tuple:
+    """Every value a control can take: the integers of a range, or the choices."""
+    return tuple(range(spec[0], spec[1] + 1)) if is_range(spec) else tuple(spec)
+
+
+def control_trait(name: str, spec, default) -> traitlets.TraitType:
+    """The synced trait of one control: a BoundedInt for a range, a Choice otherwise."""
+    trait = BoundedInt(default, *spec) if is_range(spec) else Choice(default, spec)
+    return trait.tag(sync=True)
 
 
 def format_grid(values, indent: str = "  ") -> str:
@@ -71,6 +89,11 @@ def format_grid(values, indent: str = "  ") -> str:
     cells = [[static_figure.format_number(v) for v in row] for row in values]
     width = max((len(c) for row in cells for c in row), default=1)
     return "\n".join(indent + " ".join(c.rjust(width) for c in row) for row in cells)
+
+
+@functools.cache
+def _states_of(cls) -> dict:
+    return {key(*setting.values()): cls.compute(**setting) for setting in cls.reachable_states()}
 
 
 # Where a reader can use an explorer live; said next to every static picture of one.
@@ -82,35 +105,88 @@ CONTROLS_HINT = "(Interactive where widgets render"
 class Explorer(anywidget.AnyWidget):
     """Base of every explorer: the DOM contract (ARCHITECTURE.md) lives in js/base.js.
 
-    A subclass names its own script and stylesheet in `_script` and `_style`;
-    they are appended to the shared toolkit so every explorer gets the same
-    grids, controls, keyboard navigation, status line and colours.
+    A subclass declares its parameter table once, and the base derives the rest from it:
+
+    - `controls`: {name: (low, high)} for an integer range, {name: (choice, ...)} for a menu,
+      in the order that keys a state; `default`: the value each control starts at;
+    - `compute(**setting)`: a pure function, everything the page needs for one setting.
+
+    From these come a synced trait per control (bad values raise ValueError naming it), the
+    `limits` the page builds its controls from, `reachable_states()`, and `states`, every
+    reachable setting's `compute` keyed by `key` (where `precompute` is true: an explorer
+    with too many states computes in the page instead, and tests compare it with `compute`).
+    A keyword that is no trait of the explorer raises ValueError naming the controls.
+
+    A subclass names its own script and stylesheet in `_script` and `_style`; they are
+    appended to the shared toolkit so every explorer gets the same grids, controls, keyboard
+    navigation, player, status line and colours.
     """
 
     _script: str = ""
     _style: str = ""
     # What the explorer shows, for the caption of its static picture ("the ... of ...").
     title: str = ""
+    controls: dict = {}
+    default: dict = {}
+    precompute: bool = True
 
     # The cell most recently hovered or focused in the page:
     # {"grid": name, "row": r, "col": c}, or {} before any.
     hovered = traitlets.Dict().tag(sync=True)
-    # {trait: [low, high]} of every BoundedInt control, for the page's sliders.
+    # {control: [low, high] or [choice, ...]}, in the order of `controls`, for the page.
     limits = traitlets.Dict().tag(sync=True)
+    # key(setting) -> compute(**setting) for every reachable setting (where precomputed).
+    states = traitlets.Dict().tag(sync=True)
 
     def __init__(self, **kwargs):
-        super().__init__(limits=self.control_limits(), **kwargs)
+        unknown = [name for name in kwargs if not self.has_trait(name)]
+        if unknown:
+            raise ValueError(f"unknown control {unknown[0]!r} for {type(self).__name__}; "
+                             f"valid: {', '.join(self.controls)}")
+        super().__init__(limits={name: list(spec) for name, spec in self.controls.items()},
+                         states=self.precomputed_states(), **kwargs)
 
     def __init_subclass__(cls, **kwargs):
         if cls.__dict__.get("_script"):
             cls._esm = _read_asset("base.js") + "\n" + _read_asset(cls._script)
             cls._css = _read_asset("base.css") + "\n" + (_read_asset(cls._style) if cls._style else "")
+        if "controls" in cls.__dict__:
+            # Runs before traitlets sets the class up, which then finds these traits as declared.
+            for name, spec in cls.controls.items():
+                if name not in cls.__dict__:
+                    trait = control_trait(name, spec, cls.default[name])
+                    setattr(cls, name, trait)
+                    trait.class_init(cls, name)
         super().__init_subclass__(**kwargs)
 
+    @staticmethod
+    def compute(**setting) -> dict:
+        """Everything the page shows for one setting of the controls (pure, JSON-ready)."""
+        raise NotImplementedError
+
     @classmethod
-    def control_limits(cls) -> dict:
-        """{trait: [low, high]} for every BoundedInt control, handed to the JS sliders."""
-        return {name: [t.low, t.high] for name, t in cls.class_traits().items() if isinstance(t, BoundedInt)}
+    def reachable(cls, setting: dict) -> bool:
+        """Whether the controls can show `setting` together (all combinations, unless a rule
+        of the explorer says otherwise)."""
+        return True
+
+    @classmethod
+    def reachable_states(cls):
+        """Every setting the controls can reach, as {control: value} in the table's order."""
+        values = itertools.product(*(control_values(spec) for spec in cls.controls.values()))
+        settings = (dict(zip(cls.controls, v)) for v in values)
+        return (setting for setting in settings if cls.reachable(setting))
+
+    @classmethod
+    def precomputed_states(cls) -> dict:
+        """{key(setting): compute(**setting)} for every reachable setting, or {} where the
+        page computes. Built once per class: every explorer of a kind shows the same table."""
+        return _states_of(cls) if cls.precompute else {}
+
+    @property
+    def setting(self) -> dict:
+        """The controls' current values, {control: value}."""
+        return {name: getattr(self, name) for name in self.controls}
 
     def describe(self) -> str:
         """Plain-text description of the current state (for text-only frontends)."""

@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
+from ._base import Explorer, as_numbers, format_grid
 from .static_figure import Grid
 
 KERNEL_SIZE = 3
@@ -24,15 +24,12 @@ KERNEL_LABELS = {
     "ones": "all ones",
     "random": "small random integers",
 }
-INPUT_SIZES = (2, 4)
-STRIDES = (1, 3)
-PADDINGS = (0, 1)
+CONTROLS = {"kernel": tuple(KERNELS), "input_size": (2, 4), "stride": (1, 3), "padding": (0, 1)}
 
 
 def example_input(size: int) -> np.ndarray:
     """The input x: 1, 2, 3, ... row by row ([[1, 2], [3, 4]] for size 2)."""
     return np.arange(1, size * size + 1, dtype=float).reshape(size, size)
-
 
 
 def geometry(input_size: int, stride: int, padding: int) -> dict:
@@ -62,33 +59,27 @@ def transposed_output(kernel: str, input_size: int, stride: int, padding: int) -
     return as_numbers(ops.conv_transpose2d(x[None, None], weights[None, None], stride=stride, padding=padding)[0, 0])
 
 
+def page_state(kernel: str, input_size: int, stride: int, padding: int) -> dict:
+    """What the page needs for one setting: the geometry of Cᵀ, the kernel, x and y.
+
+    The page fills Cᵀ itself by looking each entry's tap up in the kernel.
+    """
+    return {
+        **geometry(input_size, stride, padding),
+        "kernel": as_numbers(KERNELS[kernel]),
+        "input": as_numbers(example_input(input_size)),
+        "output": transposed_output(kernel, input_size, stride, padding),
+    }
+
+
 def adjoint_state(kernel: str, input_size: int, stride: int, padding: int) -> dict:
     """Everything the explorer shows for one setting of its controls (used by tests and repr).
 
     Cᵀ has one row per output cell and one column per input cell.
     """
-    weights = KERNELS[kernel]
-    shape = geometry(input_size, stride, padding)
-    return {
-        **shape,
-        "input_size": input_size,
-        "kernel": as_numbers(weights),
-        "input": as_numbers(example_input(input_size)),
-        "output": transposed_output(kernel, input_size, stride, padding),
-        "matrix": as_numbers(ops.conv_matrix(shape["output_size"], weights, stride, padding).T),
-    }
-
-
-def _settings(*, with_kernel: bool):
-    for i in range(INPUT_SIZES[0], INPUT_SIZES[1] + 1):
-        for s in range(STRIDES[0], STRIDES[1] + 1):
-            for p in range(PADDINGS[0], PADDINGS[1] + 1):
-                if with_kernel:
-                    for k in KERNELS:
-                        yield k, i, s, p
-                else:
-                    yield i, s, p
-
+    state = page_state(kernel, input_size, stride, padding)
+    matrix = ops.conv_matrix(state["output_size"], KERNELS[kernel], stride, padding).T
+    return {**state, "input_size": input_size, "matrix": as_numbers(matrix)}
 
 
 class AdjointExplorer(Explorer):
@@ -102,30 +93,16 @@ class AdjointExplorer(Explorer):
     _script = "adjoint.js"
     title = "a transposed convolution as the matrix product y = Cᵀx"
 
-    kernel = Choice("sparse", KERNELS).tag(sync=True)
-    input_size = BoundedInt(2, *INPUT_SIZES).tag(sync=True)
-    stride = BoundedInt(1, *STRIDES).tag(sync=True)
-    padding = BoundedInt(0, *PADDINGS).tag(sync=True)
+    controls = CONTROLS
+    default = {"kernel": "sparse", "input_size": 2, "stride": 1, "padding": 0}
+    # states: "kernel|I|S|P" -> output_size, taps, windows, feeds, kernel, input, output
+    compute = staticmethod(page_state)
     kernel_labels = traitlets.Dict(KERNEL_LABELS).tag(sync=True)
-    # Precomputed for every reachable state (the static book has no kernel):
-    kernels = traitlets.Dict().tag(sync=True)     # name -> 3x3 values
-    inputs = traitlets.Dict().tag(sync=True)      # "I" -> the IxI input x
-    geometries = traitlets.Dict().tag(sync=True)  # "I|S|P" -> output_size, taps, windows, feeds
-    outputs = traitlets.Dict().tag(sync=True)     # "kernel|I|S|P" -> output values
-
-    def __init__(self, **kwargs):
-        super().__init__(
-            kernels={name: as_numbers(k) for name, k in KERNELS.items()},
-            inputs={key(i): as_numbers(example_input(i)) for i in range(INPUT_SIZES[0], INPUT_SIZES[1] + 1)},
-            geometries={key(*g): geometry(*g) for g in _settings(with_kernel=False)},
-            outputs={key(*v): transposed_output(*v) for v in _settings(with_kernel=True)},
-            **kwargs,
-        )
 
     @property
     def state(self) -> dict:
-        """The precomputed data for the current controls."""
-        return adjoint_state(self.kernel, self.input_size, self.stride, self.padding)
+        """Everything shown for the current controls (see `adjoint_state`)."""
+        return adjoint_state(**self.setting)
 
     def static_parts(self) -> list:
         s = self.state

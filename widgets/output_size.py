@@ -17,11 +17,11 @@ from __future__ import annotations
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Explorer
+from ._base import Explorer, control_values, key
 
-# Control ranges (the issue fixes them). output_padding's own range is further limited by the
-# current stride and dilation, as PyTorch limits it.
-LIMITS = {
+# The controls' ranges. output_padding's own range is further limited by the current stride and
+# dilation, as PyTorch limits it.
+CONTROLS = {
     "input_size": (1, 32),
     "kernel_size": (1, 7),
     "stride": (1, 4),
@@ -95,16 +95,9 @@ def calculator_state(input_size, kernel_size, stride, padding, dilation, output_
 
 
 def reachable_states():
-    """Every (I, K, S, P, D, output_padding) the controls can reach: output_padding below
-    max(S, D), all other controls over their full ranges."""
-    span = {name: range(low, high + 1) for name, (low, high) in LIMITS.items()}
-    for i in span["input_size"]:
-        for k in span["kernel_size"]:
-            for s in span["stride"]:
-                for p in span["padding"]:
-                    for d in span["dilation"]:
-                        for op in range(ops.max_output_padding(s, d) + 1):
-                            yield i, k, s, p, d, op
+    """Every (I, K, S, P, D, output_padding) the controls can reach, as tuples (see
+    `OutputSizeCalculator.reachable_states`)."""
+    return (tuple(setting.values()) for setting in OutputSizeCalculator.reachable_states())
 
 
 class OutputSizeCalculator(Explorer):
@@ -114,34 +107,33 @@ class OutputSizeCalculator(Explorer):
     output_padding, which PyTorch limits to values below the stride or the dilation (moving
     either slider down lowers output_padding with it). The default is the outline's 4 -> 7
     example: K=3, S=2, P=1, where a forward conv maps both 7 and 8 to 4.
+
+    About 30,000 settings: the page evaluates the formula itself, and `calculator_state` is
+    its Python twin.
     """
 
     _script = "output_size.js"
     _style = "output_size.css"
     title = "the output size of ConvTranspose2d, term by term"
 
-    input_size = BoundedInt(4, *LIMITS["input_size"]).tag(sync=True)
-    kernel_size = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
-    stride = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
-    padding = BoundedInt(1, *LIMITS["padding"]).tag(sync=True)
-    dilation = BoundedInt(1, *LIMITS["dilation"]).tag(sync=True)
-    output_padding = BoundedInt(0, *LIMITS["output_padding"]).tag(sync=True)
+    controls = CONTROLS
+    default = {"input_size": 4, "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 1,
+               "output_padding": 0}
+    compute = staticmethod(calculator_state)
+    precompute = False
     # "S|D" -> the largest output_padding PyTorch accepts (from ops.max_output_padding).
-    output_padding_limits = traitlets.Dict().tag(sync=True)
+    output_padding_limits = traitlets.Dict(
+        {key(s, d): ops.max_output_padding(s, d)
+         for s in control_values(CONTROLS["stride"])
+         for d in control_values(CONTROLS["dilation"])}).tag(sync=True)
     # [key, symbol, meaning] for each term, in the formula's order.
-    terms = traitlets.List().tag(sync=True)
+    terms = traitlets.List([list(t) for t in TERMS]).tag(sync=True)
 
-    def __init__(self, **kwargs):
-        s_range = range(LIMITS["stride"][0], LIMITS["stride"][1] + 1)
-        d_range = range(LIMITS["dilation"][0], LIMITS["dilation"][1] + 1)
-        # An output_padding given with a stride or dilation is checked against them: traitlets
-        # runs the cross-validation below after all keyword arguments are set.
-        super().__init__(
-            output_padding_limits={f"{s}|{d}": ops.max_output_padding(s, d)
-                                   for s in s_range for d in d_range},
-            terms=[list(t) for t in TERMS],
-            **kwargs,
-        )
+    @classmethod
+    def reachable(cls, setting: dict) -> bool:
+        """output_padding stays within PyTorch's limit for the stride and dilation."""
+        return setting["output_padding"] <= ops.max_output_padding(setting["stride"],
+                                                                   setting["dilation"])
 
     @traitlets.validate("output_padding")
     def _check_output_padding(self, proposal):
@@ -163,8 +155,7 @@ class OutputSizeCalculator(Explorer):
     @property
     def state(self) -> dict:
         """What the calculator shows for the current controls (see `calculator_state`)."""
-        return calculator_state(self.input_size, self.kernel_size, self.stride, self.padding,
-                                self.dilation, self.output_padding)
+        return calculator_state(**self.setting)
 
     def describe(self) -> str:
         s = self.state

@@ -16,13 +16,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import traitlets
 
 from . import ops
-from ._base import BoundedInt, Explorer, format_grid, key
+from ._base import Explorer, format_grid
 from .static_figure import Grid, Text
 
-LIMITS = {"kernel_size": (1, 7), "stride": (1, 4), "dilation": (1, 3)}
+CONTROLS = {"kernel_size": (1, 7), "stride": (1, 4), "dilation": (1, 3)}
 
 # The formulas live in ops.geometry; notebooks written before that still import them from here.
 input_size_for = ops.input_size_for
@@ -75,11 +74,11 @@ def overlap_state(kernel_size: int, stride: int, dilation: int) -> dict:
     }
 
 
-def _settings():
-    for k in range(LIMITS["kernel_size"][0], LIMITS["kernel_size"][1] + 1):
-        for s in range(LIMITS["stride"][0], LIMITS["stride"][1] + 1):
-            for d in range(LIMITS["dilation"][0], LIMITS["dilation"][1] + 1):
-                yield k, s, d
+def page_state(kernel_size: int, stride: int, dilation: int) -> dict:
+    """What the page needs for one setting: the input size, the 1-D profile and the verdict."""
+    state = overlap_state(kernel_size, stride, dilation)
+    return {"n": state["input_size"], "profile": state["profile"],
+            "uniform": state["uniform"], "reason": state["reason"]}
 
 
 class OverlapExplorer(Explorer):
@@ -95,19 +94,9 @@ class OverlapExplorer(Explorer):
     _style = "overlap.css"
     title = "how many kernel taps of a transposed convolution land on each output cell"
 
-    kernel_size = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
-    stride = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
-    dilation = BoundedInt(1, *LIMITS["dilation"]).tag(sync=True)
-    # Precomputed for every reachable state: "K|S|D" -> {n, profile, verdict, reason}.
-    states = traitlets.Dict().tag(sync=True)
-
-    def __init__(self, **kwargs):
-        states = {}
-        for k, s, d in _settings():
-            st = overlap_state(k, s, d)
-            states[key(k, s, d)] = {"n": st["input_size"], "profile": st["profile"],
-                                    "uniform": st["uniform"], "reason": st["reason"]}
-        super().__init__(states=states, **kwargs)
+    controls = CONTROLS
+    default = {"kernel_size": 3, "stride": 2, "dilation": 1}
+    compute = staticmethod(page_state)  # states: "K|S|D" -> {n, profile, uniform, reason}
 
     @property
     def state(self) -> dict:

@@ -12,12 +12,12 @@ import numpy as np
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Explorer, format_grid
+from ._base import Explorer, format_grid, key
 from .static_figure import Grid
 
 SIZE = 2            # the low-resolution input is SIZE x SIZE per channel
-FACTORS = (2, 3)
-CHANNELS = (1, 2)
+# r: the upscale factor; channels: the output channels.
+CONTROLS = {"r": (2, 3), "channels": (1, 2)}
 
 
 def example_input(r: int, channels: int) -> np.ndarray:
@@ -52,16 +52,10 @@ def shuffle_state(r: int, channels: int) -> dict:
 
 
 def _check(r, channels):
-    if isinstance(r, bool) or not isinstance(r, int) or not FACTORS[0] <= r <= FACTORS[1]:
-        raise ValueError(f"r must be an int between {FACTORS[0]} and {FACTORS[1]}, got {r!r}")
-    if isinstance(channels, bool) or not isinstance(channels, int) \
-            or not CHANNELS[0] <= channels <= CHANNELS[1]:
-        raise ValueError(f"channels must be an int between {CHANNELS[0]} and {CHANNELS[1]}, "
-                         f"got {channels!r}")
-
-
-def key(*parts) -> str:
-    return "|".join(str(p) for p in parts)
+    for name, value in (("r", r), ("channels", channels)):
+        low, high = CONTROLS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an int between {low} and {high}, got {value!r}")
 
 
 class PixelShuffleExplorer(Explorer):
@@ -76,19 +70,10 @@ class PixelShuffleExplorer(Explorer):
     _style = "pixel_shuffle.css"
     title = "where pixel shuffle moves every input value"
 
-    r = BoundedInt(2, *FACTORS).tag(sync=True)
-    channels = BoundedInt(1, *CHANNELS).tag(sync=True)
+    controls = CONTROLS
+    default = {"r": 2, "channels": 1}
+    compute = staticmethod(shuffle_state)  # states: "r|channels" -> input, output, source, target
     size = traitlets.Int(SIZE, read_only=True).tag(sync=True)
-    # Precomputed for every reachable state (the static book has no kernel):
-    states = traitlets.Dict().tag(sync=True)  # "r|channels" -> input, output, source, target
-
-    def __init__(self, **kwargs):
-        super().__init__(
-            states={key(r, c): shuffle_state(r, c)
-                    for r in range(FACTORS[0], FACTORS[1] + 1)
-                    for c in range(CHANNELS[0], CHANNELS[1] + 1)},
-            **kwargs,
-        )
 
     @property
     def state(self) -> dict:

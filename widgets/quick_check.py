@@ -12,7 +12,7 @@ from __future__ import annotations
 import traitlets
 
 from . import ops
-from ._base import Choice, Explorer
+from ._base import Explorer
 
 LETTERS = "ABCDEFGH"
 
@@ -181,14 +181,21 @@ class QuickCheck(Explorer):
     _style = "quick_check.css"
     title = "a quick check, one multiple-choice question with the reason behind every option"
 
-    question = Choice("upsampling-fix", QUESTIONS).tag(sync=True)
+    controls = {"question": tuple(QUESTIONS)}
+    default = {"question": "upsampling-fix"}
+    precompute = False  # one question per explorer: only its own is built
     data = traitlets.Dict().tag(sync=True)  # prompt, options: [{text, correct, why}]
     chosen = traitlets.Int(-1).tag(sync=True)  # index of the chosen option, -1 before any
 
     def __init__(self, question: str = "upsampling-fix", **kwargs):
         if question not in QUESTIONS:
             raise ValueError(f"question must be one of {list(QUESTIONS)}, got {question!r}")
-        super().__init__(question=question, data=QUESTIONS[question](), **kwargs)
+        super().__init__(question=question, data=self.compute(question), **kwargs)
+
+    @staticmethod
+    def compute(question: str) -> dict:
+        """The question with every option and the reason behind it."""
+        return QUESTIONS[question]()
 
     @traitlets.validate("chosen")
     def _check_chosen(self, proposal):

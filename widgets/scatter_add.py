@@ -10,7 +10,7 @@ import numpy as np
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
+from ._base import Explorer, as_numbers, format_grid
 from .static_figure import Grid
 
 KERNEL_SIZE = 3
@@ -25,9 +25,7 @@ KERNEL_LABELS = {
 }
 INPUT = np.array([[1, 2], [3, 4]], dtype=float)
 INPUT_CELLS = INPUT.size
-STRIDES = (1, 3)
-
-
+CONTROLS = {"kernel": tuple(KERNELS), "stride": (1, 3)}
 
 
 def mask_input(mask: int) -> np.ndarray:
@@ -84,6 +82,11 @@ def painting(kernel: str, stride: int) -> dict:
     return {"added": added, "sums": sums}
 
 
+def page_state(kernel: str, stride: int) -> dict:
+    """What the page needs for one setting: the geometry, the kernel and every running sum."""
+    return {**geometry(stride), **painting(kernel, stride), "kernel": as_numbers(KERNELS[kernel])}
+
+
 def painter_state(kernel: str, stride: int, painted=()) -> dict:
     """Everything the painter shows for one setting (used by tests and the text repr)."""
     mask = sum(1 << i for i in set(painted))
@@ -126,26 +129,15 @@ class ScatterAddPainter(Explorer):
     _style = "scatter_add.css"
     title = "scatter-add, every input cell painting a scaled copy of the kernel"
 
-    kernel = Choice("sparse", KERNELS).tag(sync=True)
-    stride = BoundedInt(1, *STRIDES).tag(sync=True)
+    controls = CONTROLS
+    default = {"kernel": "sparse", "stride": 1}
+    # states: "kernel|S" -> output_size, windows, taps, max_overlap, added, sums (by painted
+    # mask), kernel
+    compute = staticmethod(page_state)
     painted = _Painted().tag(sync=True)
     kernel_size = traitlets.Int(KERNEL_SIZE, read_only=True).tag(sync=True)
     kernel_labels = traitlets.Dict(KERNEL_LABELS).tag(sync=True)
-    # Precomputed for every reachable state (the static book has no kernel):
-    kernels = traitlets.Dict().tag(sync=True)     # name -> KxK values
-    input = traitlets.List().tag(sync=True)       # the 2x2 input
-    geometries = traitlets.Dict().tag(sync=True)  # "S" -> output_size, windows, taps, max_overlap
-    paintings = traitlets.Dict().tag(sync=True)   # "kernel|S" -> added, sums (by painted mask)
-
-    def __init__(self, **kwargs):
-        strides = range(STRIDES[0], STRIDES[1] + 1)
-        super().__init__(
-            kernels={name: as_numbers(k) for name, k in KERNELS.items()},
-            input=as_numbers(INPUT),
-            geometries={key(s): geometry(s) for s in strides},
-            paintings={key(k, s): painting(k, s) for k in KERNELS for s in strides},
-            **kwargs,
-        )
+    input = traitlets.List(as_numbers(INPUT)).tag(sync=True)  # the 2x2 input
 
     @property
     def state(self) -> dict:

@@ -15,16 +15,25 @@ one- and two-layer state and a fixed sample of deeper stacks.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Explorer
+from ._base import Explorer, control_values
 from .static_figure import MAX_BARS, Bars
 
 INPUT_LENGTH = 8
 MAX_LAYERS = 4
-LIMITS = {"layers": (1, MAX_LAYERS), "kernel_size": (1, 6), "stride": (1, 3)}
+KERNEL_SIZES = (1, 6)
+STRIDES = (1, 3)
+# The number of layers, then each layer's kernel size and stride.
+CONTROLS = {"layers": (1, MAX_LAYERS),
+            **{f"kernel_size_{layer}": KERNEL_SIZES for layer in range(1, MAX_LAYERS + 1)},
+            **{f"stride_{layer}": STRIDES for layer in range(1, MAX_LAYERS + 1)}}
+DEFAULT = {"layers": 3, **{name: 3 for name in CONTROLS if name.startswith("kernel_size_")},
+           **{name: 2 for name in CONTROLS if name.startswith("stride_")}}
 
 
 def layer_interior(first: int, last: int, kernel_size: int, stride: int) -> tuple[int, int]:
@@ -74,6 +83,17 @@ def stacked_state(layers) -> list[dict]:
     return out
 
 
+def stack_of(setting: dict) -> list[tuple[int, int]]:
+    """The (K, S) of each layer in use, from a setting of the controls."""
+    return [(setting[f"kernel_size_{layer}"], setting[f"stride_{layer}"])
+            for layer in range(1, setting["layers"] + 1)]
+
+
+def page_state(**setting) -> list[dict]:
+    """What the page computes for one setting (stacked_state of its stack)."""
+    return stacked_state(stack_of(setting))
+
+
 class StackedLayersExplorer(Explorer):
     """One to four stacked transposed convolutions (kernels of ones) on a constant 1-D signal.
 
@@ -86,21 +106,27 @@ class StackedLayersExplorer(Explorer):
     _style = "stacked.css"
     title = "how uneven overlap compounds through stacked transposed convolutions"
 
-    layers = BoundedInt(3, *LIMITS["layers"]).tag(sync=True)
-    kernel_size_1 = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
-    kernel_size_2 = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
-    kernel_size_3 = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
-    kernel_size_4 = BoundedInt(3, *LIMITS["kernel_size"]).tag(sync=True)
-    stride_1 = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
-    stride_2 = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
-    stride_3 = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
-    stride_4 = BoundedInt(2, *LIMITS["stride"]).tag(sync=True)
+    controls = CONTROLS
+    default = DEFAULT
+    compute = staticmethod(page_state)
+    precompute = False  # about 111,000 stacks: the page computes each (stackedLayers in JS)
     input_length = traitlets.Int(INPUT_LENGTH).tag(sync=True)
+
+    @classmethod
+    def reachable_states(cls):
+        """One setting per distinct stack: the layers past `layers` keep their defaults, as
+        they change nothing on the page (18 + 18² + 18³ + 18⁴ settings)."""
+        pairs = [(k, s) for k in control_values(KERNEL_SIZES) for s in control_values(STRIDES)]
+        for layers in control_values(CONTROLS["layers"]):
+            for stack in itertools.product(pairs, repeat=layers):
+                setting = dict(DEFAULT, layers=layers)
+                for layer, (k, s) in enumerate(stack, 1):
+                    setting[f"kernel_size_{layer}"], setting[f"stride_{layer}"] = k, s
+                yield setting
 
     @property
     def stack(self) -> list[tuple[int, int]]:
-        return [(getattr(self, f"kernel_size_{i}"), getattr(self, f"stride_{i}"))
-                for i in range(1, self.layers + 1)]
+        return stack_of(self.setting)
 
     @property
     def state(self) -> list[dict]:

@@ -6,13 +6,11 @@ Defined for section 5, zero insertion (the fractionally-strided view).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import traitlets
 
 from . import ops
-from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid, key
+from ._base import BoundedInt, Choice, Explorer, as_numbers, format_grid
 from .static_figure import Grid, Text
 
 STAGES = ("input", "inserted", "padded", "output")
@@ -22,28 +20,19 @@ STAGE_LABELS = {
     "padded": "3. padded",
     "output": "4. stride-1 convolution",
 }
-STRIDES = (1, 3)
-PADDINGS = (0, 2)
-KERNEL_SIZES = (2, 4)
+# In this order the controls key a state ("S|K|P").
+CONTROLS = {"stride": (1, 3), "kernel_size": (2, 4), "padding": (0, 2)}
 # The chapter's worked input. The explorer has no input-size control: the 2x2 input keeps every
 # grid small enough to read, and stride 3 with a 4x4 kernel still fits (a 10x10 padded grid).
 INPUT = np.array([[1, 2], [3, 4]], dtype=float)
 # The largest output (stride 3, kernel 4, padding 0) has 7x7 cells: the window step runs 0..48.
-MAX_STEP = ops.conv_transpose_output_size(INPUT.shape[0], KERNEL_SIZES[1], STRIDES[1], 0) ** 2 - 1
+MAX_STEP = ops.conv_transpose_output_size(INPUT.shape[0], CONTROLS["kernel_size"][1],
+                                          CONTROLS["stride"][1], 0) ** 2 - 1
 
 
 def example_kernel(size: int) -> np.ndarray:
     """The explorer's kernel: 1, 2, ..., K² row by row. No symmetry at all, so the flip shows."""
     return np.arange(1, size * size + 1, dtype=float).reshape(size, size)
-
-
-
-
-def settings():
-    """Every (stride, kernel size, padding) the controls can reach."""
-    return itertools.product(range(STRIDES[0], STRIDES[1] + 1),
-                             range(KERNEL_SIZES[0], KERNEL_SIZES[1] + 1),
-                             range(PADDINGS[0], PADDINGS[1] + 1))
 
 
 def refusal(stride: int, kernel_size: int, padding: int) -> str | None:
@@ -85,6 +74,14 @@ def zero_insertion_state(stride: int, kernel_size: int, padding: int) -> dict:
     return state
 
 
+def page_state(stride: int, kernel_size: int, padding: int) -> dict:
+    """What the page needs for one setting: every grid, or the input and the refusal."""
+    state = zero_insertion_state(stride, kernel_size, padding)
+    shown = ("input", "error") if state["error"] else (
+        "input", "kernel", "flipped", "inserted", "pad", "padded", "output")
+    return {f: state[f] for f in shown}
+
+
 class FractionallyStridedView(Explorer):
     """Step through the fractionally-strided view of a transposed convolution.
 
@@ -100,37 +97,13 @@ class FractionallyStridedView(Explorer):
     _style = "zero_insertion.css"
     title = "a transposed convolution as zero insertion, padding and a stride-1 convolution"
 
-    stride = BoundedInt(2, *STRIDES).tag(sync=True)
-    padding = BoundedInt(0, *PADDINGS).tag(sync=True)
-    kernel_size = BoundedInt(3, *KERNEL_SIZES).tag(sync=True)
+    controls = CONTROLS
+    default = {"stride": 2, "kernel_size": 3, "padding": 0}
+    # states: "S|K|P" -> input, kernel, flipped, inserted, pad, padded, output; or error
+    compute = staticmethod(page_state)
     stage = Choice("input", STAGES).tag(sync=True)
     step = BoundedInt(0, 0, MAX_STEP).tag(sync=True)
     stage_labels = traitlets.Dict(STAGE_LABELS).tag(sync=True)
-    # Precomputed for every reachable state (the static book has no kernel). Only what depends
-    # on a control is keyed by it:
-    input = traitlets.List().tag(sync=True)        # the 2x2 input
-    kernels = traitlets.Dict().tag(sync=True)      # "K" -> {kernel, flipped}
-    inserted = traitlets.Dict().tag(sync=True)     # "S" -> zero-inserted grid
-    states = traitlets.Dict().tag(sync=True)       # "S|K|P" -> {pad, padded, output} or {error}
-
-    def __init__(self, **kwargs):
-        states = {}
-        for s, k, p in settings():
-            full = zero_insertion_state(s, k, p)
-            if full["error"]:
-                states[key(s, k, p)] = {"error": full["error"]}
-            else:
-                states[key(s, k, p)] = {f: full[f] for f in ("pad", "padded", "output")}
-        super().__init__(
-            input=as_numbers(INPUT),
-            kernels={key(k): {"kernel": as_numbers(example_kernel(k)),
-                              "flipped": as_numbers(example_kernel(k)[::-1, ::-1])}
-                     for k in range(KERNEL_SIZES[0], KERNEL_SIZES[1] + 1)},
-            inserted={key(s): as_numbers(ops.zero_insert(INPUT, s))
-                      for s in range(STRIDES[0], STRIDES[1] + 1)},
-            states=states,
-            **kwargs,
-        )
 
     @traitlets.validate("step")
     def _step_fits_output(self, proposal):

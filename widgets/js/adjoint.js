@@ -1,5 +1,5 @@
 // AdjointExplorer: y = Cᵀx, with the links between x, Cᵀ and y lit on hover.
-// Every number and every link comes precomputed from Python (model "states").
+// Every number and every link comes precomputed from Python (model "states", one per setting).
 
 function cellName(index, size) {
   return `(${Math.floor(index / size)},${index % size})`;
@@ -18,17 +18,11 @@ function renderAdjoint({ model, el }) {
       "and the output y. Hover or focus a cell, or move between cells with the arrow keys, to light the cells " +
       "it is linked to; the status line below says what is lit and why.",
   });
-  const labels = model.get("kernel_labels");
   const controls = {
-    kernel: selectControl({
-      label: "kernel",
-      options: Object.entries(labels),
-      value: model.get("kernel"),
-      onChange: (v) => setTrait(model, "kernel", v),
-    }),
-    input_size: traitRange(model, "input_size", "input size"),
-    stride: traitRange(model, "stride", "stride"),
-    padding: traitRange(model, "padding", "padding"),
+    kernel: traitControl(model, "kernel", "kernel", { names: model.get("kernel_labels") }),
+    input_size: traitControl(model, "input_size", "input size"),
+    stride: traitControl(model, "stride", "stride"),
+    padding: traitControl(model, "padding", "padding"),
   };
   for (const control of Object.values(controls)) frame.controls.append(control.el);
 
@@ -38,18 +32,13 @@ function renderAdjoint({ model, el }) {
 
   // Cᵀ's entries are looked up, not computed: taps[o][i] names the kernel tap
   // (from Python's conv_matrix) that links input i to output o, or is -1.
-  const currentState = () => {
-    const [k, i, s, p] = ["kernel", "input_size", "stride", "padding"].map((t) => model.get(t));
-    const shape = model.get("geometries")[`${i}|${s}|${p}`];
-    const kernel = model.get("kernels")[k];
-    const taps = kernel.flat();
+  const lookUp = () => {
+    const found = currentState(model);
+    const taps = found.kernel.flat();
     return {
-      ...shape,
-      input_size: i,
-      kernel,
-      input: model.get("inputs")[String(i)],
-      output: model.get("outputs")[`${k}|${i}|${s}|${p}`],
-      matrix: shape.taps.map((row) => row.map((t) => (t >= 0 ? taps[t] : 0))),
+      ...found,
+      input_size: model.get("input_size"),
+      matrix: found.taps.map((row) => row.map((t) => (t >= 0 ? taps[t] : 0))),
     };
   };
 
@@ -57,8 +46,6 @@ function renderAdjoint({ model, el }) {
     `Cᵀ is ${state.output_size ** 2}×${state.input_size ** 2}: one row for each of the ` +
     `${state.output_size}×${state.output_size} output cells, one column for each of the ` +
     `${state.input_size}×${state.input_size} input cells. Hover or focus a cell of x, Cᵀ or y.`;
-
-  const record = (grid, row, col) => setTrait(model, "hovered", { grid, row, col });
 
   const onInput = (r, c) => {
     const n = state.input_size;
@@ -73,7 +60,6 @@ function renderAdjoint({ model, el }) {
       `Input x${cellName(i, n)} = ${formatNumber(state.input[r][c])} owns column ${i} of Cᵀ. ` +
       `Its ${state.kernel.length}×${state.kernel.length} kernel window covers ${outs.length} output cells ` +
       `(zero-valued taps included); it adds ${formatNumber(state.input[r][c])} × tap to each of them.`;
-    record("input", r, c);
   };
 
   const onOutput = (r, c) => {
@@ -95,7 +81,6 @@ function renderAdjoint({ model, el }) {
         ? `${ins.length} input cell${ins.length > 1 ? "s" : ""} reach it: ${listCells(ins, state.input_size)}; ` +
           `input × tap: ${terms.join(" + ")} = ${formatNumber(state.output[r][c])}.`
         : "No input cell's window reaches it, so it is 0.");
-    record("output", r, c);
   };
 
   const onMatrix = (o, i) => {
@@ -115,18 +100,16 @@ function renderAdjoint({ model, el }) {
         ? `input x${cellName(i, n)} reaches output y${cellName(o, m)} through kernel tap ` +
           `k(${Math.floor(tap / k)},${tap % k}).`
         : `the window of input x${cellName(i, n)} does not cover output y${cellName(o, m)}, so the entry is 0.`);
-    record("matrix", o, i);
   };
 
   const onKernel = (r, c) => {
     highlighter.set([], grids.kernel.cell(r, c));
     frame.status.textContent =
       `Kernel tap k(${r},${c}) = ${formatNumber(state.kernel[r][c])}. Hover a cell of x, Cᵀ or y to see where it is used.`;
-    record("kernel", r, c);
   };
 
   const draw = () => {
-    state = currentState();
+    state = lookUp();
     const n = state.input_size;
     const m = state.output_size;
     const inputNames = state.input.flat().map((_, i) => `x${cellName(i, n)}`);
@@ -146,7 +129,7 @@ function renderAdjoint({ model, el }) {
     frame.status.textContent = summary();
   };
 
-  wireExplorer({ model, frame, controls, highlighter, draw, summary });
+  wireExplorer({ model, frame, controls, draw, rest: restingView(frame, highlighter, summary) });
 }
 
 export default { render: renderAdjoint };

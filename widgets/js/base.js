@@ -91,8 +91,39 @@ function formatNumber(value) {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 
-// A grid of cells. Hover and focus both call `onEnter(row, col)`; arrow keys
-// move focus (roving tabindex, so Tab enters the grid once).
+const ARROW_MOVES = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+
+// Hover, focus and the arrow keys over the cells of a grid, a bar chart or a formula: `cells` is
+// rows of elements carrying data-row/data-col inside `container`. Pointing at a cell or focusing
+// it calls onEnter(row, col); the arrow keys move focus between cells, and only one cell is in
+// the Tab order (a roving tabindex), so Tab enters the grid once.
+function navigateCells(container, cells, onEnter) {
+  cells.forEach((row, r) => row.forEach((cell, c) => cell.setAttribute("tabindex", r || c ? -1 : 0)));
+  const locate = (target) => {
+    const cell = target.closest && target.closest("[data-row][data-col]");
+    return cell && container.contains(cell) ? [Number(cell.dataset.row), Number(cell.dataset.col)] : null;
+  };
+  const enter = (event) => {
+    const at = locate(event.target);
+    if (at) onEnter(at[0], at[1]);
+  };
+  container.addEventListener("pointerover", enter);
+  container.addEventListener("focusin", enter);
+  container.addEventListener("keydown", (event) => {
+    const at = locate(event.target);
+    const move = ARROW_MOVES[event.key];
+    if (!at || !move) return;
+    event.preventDefault();
+    const r = clamp(at[0] + move[0], 0, cells.length - 1);
+    const c = clamp(at[1] + move[1], 0, cells[r].length - 1);
+    cells[at[0]][at[1]].setAttribute("tabindex", "-1");
+    cells[r][c].setAttribute("tabindex", "0");
+    cells[r][c].focus();
+  });
+}
+
+// A grid of cells (role grid, rows of gridcells), navigated by navigateCells.
 function buildGrid({ name, values, caption, kind, rowHeaders = null, colHeaders = null, onEnter }) {
   const rows = values.length;
   const cols = rows ? values[0].length : 0;
@@ -119,7 +150,6 @@ function buildGrid({ name, values, caption, kind, rowHeaders = null, colHeaders 
       const cell = h("span", {
         class: "tc-cell",
         role: "gridcell",
-        tabindex: r === 0 && c === 0 ? 0 : -1,
         "data-grid": name,
         "data-row": r,
         "data-col": c,
@@ -132,29 +162,7 @@ function buildGrid({ name, values, caption, kind, rowHeaders = null, colHeaders 
     cells.push(rowCells);
     table.append(rowEl);
   }
-  const locate = (target) => {
-    const cell = target.closest && target.closest(".tc-cell");
-    return cell && table.contains(cell) ? [Number(cell.dataset.row), Number(cell.dataset.col)] : null;
-  };
-  table.addEventListener("pointerover", (event) => {
-    const at = locate(event.target);
-    if (at) onEnter(at[0], at[1]);
-  });
-  table.addEventListener("focusin", (event) => {
-    const at = locate(event.target);
-    if (at) onEnter(at[0], at[1]);
-  });
-  table.addEventListener("keydown", (event) => {
-    const at = locate(event.target);
-    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
-    if (!at || !moves[event.key]) return;
-    event.preventDefault();
-    const r = Math.min(rows - 1, Math.max(0, at[0] + moves[event.key][0]));
-    const c = Math.min(cols - 1, Math.max(0, at[1] + moves[event.key][1]));
-    cells[at[0]][at[1]].setAttribute("tabindex", "-1");
-    cells[r][c].setAttribute("tabindex", "0");
-    cells[r][c].focus();
-  });
+  navigateCells(table, cells, onEnter);
   const wrapper = h("figure", { class: `tc-grid-figure tc-kind-${kind}` }, [
     h("figcaption", { class: "tc-caption", text: caption }),
     h("div", { class: "tc-grid-scroll" }, table),
@@ -185,30 +193,114 @@ function createHighlighter() {
   };
 }
 
-// A range input bound to an integer trait; its limits come from the model's "limits"
-// (Explorer.control_limits() in Python, so the slider and the trait accept the same values).
-function traitRange(model, trait, label) {
-  const [min, max] = model.get("limits")[trait];
-  return rangeControl({ label, min, max, value: model.get(trait), onChange: (v) => setTrait(model, trait, v) });
+// The key of a precomputed state, as Python's widgets._base.key builds it: the values of a
+// setting ({control: value}, in the order of the explorer's controls) joined by "|".
+function stateKey(setting) {
+  return Object.values(setting).join("|");
 }
 
-// Re-draw when any control's trait changes (from the page or from Python), clear the
-// highlight when the pointer leaves the grids, and draw the first time.
-function wireExplorer({ model, frame, controls, highlighter, draw, summary }) {
-  frame.body.addEventListener("pointerleave", () => {
-    highlighter.clear();
-    frame.status.textContent = summary();
+// The controls' current values, {control: value}, in the order the explorer declares them.
+function currentSetting(model) {
+  return Object.fromEntries(Object.keys(model.get("limits")).map((name) => [name, model.get(name)]));
+}
+
+// The precomputed state of the controls' current values.
+function currentState(model) {
+  return model.get("states")[stateKey(currentSetting(model))];
+}
+
+// A control bound to its trait, built from the explorer's table (the model's "limits"): a slider
+// for a range [low, high], a menu for a list of choices (`names` gives their visible text).
+function traitControl(model, trait, label, { names = {}, onChange = (v) => setTrait(model, trait, v) } = {}) {
+  const spec = model.get("limits")[trait];
+  const value = model.get(trait);
+  if (typeof spec[0] === "number") return rangeControl({ label, min: spec[0], max: spec[1], value, onChange });
+  return selectControl({ label, options: spec.map((choice) => [choice, names[choice] ?? choice]), value, onChange });
+}
+
+// The one hover recorder: the cell last pointed at or focused (a cell in the Tab order of a
+// grid, bar chart or formula) goes to Python's "hovered" trait as {grid, row, col}, with its
+// channel where its grid has channels.
+function recordHovers(model, root) {
+  const record = (event) => {
+    const cell = event.target.closest && event.target.closest("[data-grid][tabindex]");
+    if (!cell || !root.contains(cell)) return;
+    const { grid, row, col, channel } = cell.dataset;
+    const hovered = { grid, row: Number(row), col: Number(col) };
+    if (channel !== undefined) hovered.channel = Number(channel);
+    setTrait(model, "hovered", hovered);
+  };
+  root.addEventListener("pointerover", record);
+  root.addEventListener("focusin", record);
+}
+
+// Milliseconds between two steps of each animated explorer's Play.
+const PLAY_TEMPO_MS = { "scatter-add": 900, "output-size": 700, "zero-insertion": 300 };
+
+// The one Play/Pause toggle. Play calls start(), then step() at once and again at the
+// explorer's tempo until step() returns false or the reader presses Pause (then paused() runs).
+// aria-pressed says whether it plays, and the explorer's root carries data-playing meanwhile.
+function createPlayer(frame, { text = "▶ Play", start = () => {}, step, paused = () => {} }) {
+  const button = buttonControl("play", text);
+  const tempo = PLAY_TEMPO_MS[frame.root.dataset.explorer];
+  let timer = null;
+  const show = (playing) => {
+    button.setAttribute("aria-pressed", String(playing));
+    button.textContent = playing ? "❚❚ Pause" : text;
+    frame.root.toggleAttribute("data-playing", playing);
+  };
+  const tick = () => {
+    if (!step()) player.stop();
+  };
+  const player = {
+    button,
+    get playing() {
+      return timer !== null;
+    },
+    play() {
+      if (timer !== null) return;
+      start();
+      show(true);
+      timer = setInterval(tick, tempo);
+      tick();
+    },
+    stop() {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+      show(false);
+    },
+  };
+  button.addEventListener("click", () => {
+    if (!player.playing) return player.play();
+    player.stop();
+    paused();
   });
-  for (const [trait, control] of Object.entries(controls)) bindControl(model, trait, control, draw);
+  show(false);
+  return player;
+}
+
+// Every explorer's wiring: hovers recorded for Python; a redraw when a control's trait (or one
+// of `redrawOn`) changes, from the page or from Python; the resting view back (`rest`) when the
+// pointer leaves the figure; and the first drawing.
+function wireExplorer({ model, frame, controls = {}, redrawOn = [], draw, rest = null }) {
+  recordHovers(model, frame.root);
+  if (rest) frame.body.addEventListener("pointerleave", rest);
+  for (const [trait, control] of Object.entries(controls)) {
+    model.on(`change:${trait}`, () => {
+      control.set(model.get(trait));
+      draw();
+    });
+  }
+  for (const trait of redrawOn) model.on(`change:${trait}`, draw);
   draw();
 }
 
-// Mirror a model trait into a control and re-render on change, from either side.
-function bindControl(model, trait, control, rerender) {
-  model.on(`change:${trait}`, () => {
-    control.set(model.get(trait));
-    rerender();
-  });
+// The resting view of most explorers: nothing lit, and the summary in the status line.
+function restingView(frame, highlighter, summary) {
+  return () => {
+    highlighter.clear();
+    frame.status.textContent = summary();
+  };
 }
 
 function setTrait(model, trait, value) {

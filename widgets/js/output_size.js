@@ -1,7 +1,8 @@
 // OutputSizeCalculator: O = (I-1)·S - 2P + D·(K-1) + output_padding + 1, term by term.
 // The formula is arithmetic on the six controls, so it is evaluated here (computeSizes); Python
 // supplies the limits, the output_padding limit for every (S, D) (from widgets.ops), and the
-// terms' names. tests/test_browser_output_size.py checks every reachable state against PyTorch.
+// terms' names. The root element's tcCompute is the twin of Python's calculator_state, and
+// tests/test_browser_output_size.py compares the two for every reachable state.
 
 const OS_CONTROLS = [
   ["input_size", "input size", "I"],
@@ -52,20 +53,21 @@ function renderOutputSize({ model, el }) {
       "line says the result in words, or why a combination has no valid output.",
   });
   frame.root.classList.add("tc-os");
-  const limits = model.get("limits");
   const opLimits = model.get("output_padding_limits");
   const termInfo = model.get("terms"); // [key, symbol, meaning]
-  const opLimit = (s, d) => opLimits[`${s}|${d}`];
+  const opLimit = (stride, dilation) => opLimits[stateKey({ stride, dilation })];
+  // What the page shows for a setting, in the shape of Python's calculator_state.
+  frame.root.tcCompute = (setting) => {
+    const sizes = computeSizes(setting);
+    return {
+      terms: sizes.terms, total: sizes.total, output_size: sizes.valid ? sizes.total : null,
+      output_padding_limit: opLimit(sizes.S, sizes.D), forward_sizes: sizes.forward, code: codeLine(sizes),
+    };
+  };
 
   const controls = {};
   for (const [trait, label] of OS_CONTROLS) {
-    controls[trait] = rangeControl({
-      label,
-      min: limits[trait][0],
-      max: trait === "output_padding" ? opLimit(model.get("stride"), model.get("dilation")) : limits[trait][1],
-      value: model.get(trait),
-      onChange: (v) => onSlider(trait, v),
-    });
+    controls[trait] = traitControl(model, trait, label, { onChange: (v) => onSlider(trait, v) });
     frame.controls.append(controls[trait].el);
   }
   const opInput = controls.output_padding.el.querySelector("input");
@@ -80,7 +82,7 @@ function renderOutputSize({ model, el }) {
   const termEls = {};
   termInfo.forEach(([key, symbol, meaning], index) => {
     const box = h("span", {
-      class: "tc-os-term", role: "gridcell", tabindex: index === 0 ? 0 : -1, "data-term": key,
+      class: "tc-os-term", role: "gridcell", "data-term": key,
       "data-grid": "formula", "data-row": 0, "data-col": index,
     }, [
       h("span", { class: "tc-os-symbol", text: symbol }),
@@ -95,8 +97,13 @@ function renderOutputSize({ model, el }) {
   const running = h("span", { class: "tc-os-running", "data-role": "running-total" });
   formula.append(h("span", { class: "tc-os-lhs", text: "=" }), result, running);
 
-  const playButton = buttonControl("play", "▶ Play: add the terms one by one");
-  playButton.classList.add("tc-os-play");
+  const player = createPlayer(frame, {
+    text: "▶ Play: add the terms one by one",
+    start: () => { playStep = -1; },
+    step: () => nextStep(),
+    paused: () => draw(),
+  });
+  player.button.classList.add("tc-os-play");
 
   const stripBox = h("div", { class: "tc-os-strip-box" });
   const swatch = (cls, text) => h("span", {}, [h("span", { class: `tc-os-cell ${cls}`, "aria-hidden": "true" }), text]);
@@ -113,7 +120,7 @@ function renderOutputSize({ model, el }) {
   frame.body.append(
     h("div", { class: "tc-os-main" }, [
       formula,
-      playButton,
+      player.button,
       stripBox,
       legend,
       h("p", { class: "tc-os-forward-line" }, [forwardHead, forwardList]),
@@ -126,10 +133,8 @@ function renderOutputSize({ model, el }) {
   let strip = null;
   let limitNote = "";
   let shown = {}; // control values last drawn
-  let playTimer = null;
   let playStep = -1;
 
-  const current = () => Object.fromEntries(OS_CONTROLS.map(([t]) => [t, model.get(t)]));
 
   function onSlider(trait, value) {
     // Moving stride or dilation down can push output_padding past PyTorch's limit: lower it in
@@ -255,7 +260,7 @@ function renderOutputSize({ model, el }) {
   }
 
   function draw() {
-    const c = current();
+    const c = currentSetting(model);
     const limit = opLimit(c.stride, c.dilation);
     // Note a change of PyTorch's output_padding limit (and a lowered output_padding) in the status.
     if (shown.stride !== undefined && opLimit(shown.stride, shown.dilation) !== limit) {
@@ -273,7 +278,7 @@ function renderOutputSize({ model, el }) {
     for (const [trait] of OS_CONTROLS) controls[trait].set(c[trait]);
     shown = c;
     st = computeSizes({ ...c, output_padding: Math.min(c.output_padding, limit) });
-    stopPlay();
+    player.stop();
     for (const [key] of termInfo) {
       const [, subst, value] = termEls[key].children;
       subst.textContent = {
@@ -321,48 +326,22 @@ function renderOutputSize({ model, el }) {
   }
 
   function onTerm(key) {
-    if (playTimer) return;
+    if (player.playing) return;
     highlighter.set(termCells(key), null);
     for (const [k] of termInfo) termEls[k].toggleAttribute("data-source", k === key);
     setStatus(explainTerm(key), st.valid ? "info" : "error");
-    setTrait(model, "hovered", { grid: "formula", row: 0, col: termInfo.findIndex(([k]) => k === key) });
   }
-  const termKey = (target) => {
-    const box = target.closest && target.closest(".tc-os-term");
-    return box && formula.contains(box) ? box.dataset.term : null;
-  };
-  formula.addEventListener("pointerover", (e) => { const k = termKey(e.target); if (k) onTerm(k); });
-  formula.addEventListener("focusin", (e) => { const k = termKey(e.target); if (k) onTerm(k); });
-  formula.addEventListener("keydown", (e) => {
-    const k = termKey(e.target);
-    const step = { ArrowLeft: -1, ArrowRight: 1 }[e.key];
-    if (!k || !step) return;
-    e.preventDefault();
-    const keys = termInfo.map(([key]) => key);
-    const next = keys[Math.min(keys.length - 1, Math.max(0, keys.indexOf(k) + step))];
-    termEls[k].setAttribute("tabindex", "-1");
-    termEls[next].setAttribute("tabindex", "0");
-    termEls[next].focus();
-  });
+  navigateCells(formula, [termInfo.map(([key]) => termEls[key])], (_, col) => onTerm(termInfo[col][0]));
   const leave = () => {
-    if (playTimer) return;
+    if (player.playing) return;
     highlighter.clear();
     for (const [k] of termInfo) termEls[k].removeAttribute("data-source");
     const [text, level] = summary();
     setStatus(text, level);
   };
-  formula.addEventListener("pointerleave", leave);
   formula.addEventListener("focusout", (e) => { if (!formula.contains(e.relatedTarget)) leave(); });
 
   // ---- play: add the terms one at a time -----------------------------------------------------
-  function stopPlay() {
-    if (playTimer) clearInterval(playTimer);
-    playTimer = null;
-    playStep = -1;
-    frame.root.removeAttribute("data-playing");
-    playButton.textContent = "▶ Play: add the terms one by one";
-  }
-
   function showStep() {
     const [key, symbol, meaning] = termInfo[playStep];
     const partial = termInfo.slice(0, playStep + 1).reduce((sum, [k]) => sum + st.terms[k], 0);
@@ -378,36 +357,16 @@ function renderOutputSize({ model, el }) {
     );
   }
 
-  playButton.addEventListener("click", () => {
-    if (playTimer) {
-      stopPlay();
-      draw();
-      return;
-    }
-    playStep = 0;
-    frame.root.setAttribute("data-playing", "");
-    playButton.textContent = "■ Stop";
+  // One step of Play; false once every term has been added.
+  function nextStep() {
+    playStep += 1;
+    if (playStep >= termInfo.length) return false;
     showStep();
-    playTimer = setInterval(() => {
-      playStep += 1;
-      if (playStep >= termInfo.length) {
-        clearInterval(playTimer);
-        playTimer = null;
-        playStep = -1;
-        frame.root.removeAttribute("data-playing");
-        playButton.textContent = "▶ Play: add the terms one by one";
-        return;
-      }
-      showStep();
-    }, 700);
-  });
+    return true;
+  }
 
-  model.on("change", () => {
-    const c = current();
-    if (OS_CONTROLS.some(([t]) => c[t] !== shown[t])) draw();
-  });
-  draw();
-  return () => stopPlay();
+  wireExplorer({ model, frame, controls, draw, rest: leave });
+  return () => player.stop();
 }
 
 export default { render: renderOutputSize };

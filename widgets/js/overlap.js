@@ -28,7 +28,7 @@ function renderOverlap({ model, el }) {
   });
   const controls = {};
   for (const [trait, label] of [["kernel_size", "kernel size"], ["stride", "stride"], ["dilation", "dilation"]]) {
-    controls[trait] = traitRange(model, trait, label);
+    controls[trait] = traitControl(model, trait, label);
     frame.controls.append(controls[trait].el);
   }
   const verdictEl = h("div", { class: "tc-verdict", "data-role": "verdict" });
@@ -37,8 +37,6 @@ function renderOverlap({ model, el }) {
   const highlighter = createHighlighter();
   let grids = null;
   let st = null;
-
-  const record = (grid, row, col) => setTrait(model, "hovered", { grid, row, col });
 
   const summary = () => {
     const inner = st.profile.slice(st.first, st.last + 1);
@@ -66,7 +64,6 @@ function renderOverlap({ model, el }) {
       `Input (${r},${c}) scatters its ${st.K}×${st.K} kernel window onto output rows ${rows.join(", ")} ` +
       `and columns ${cols.join(", ")}: neighbouring inputs start ${st.S} cell${st.S === 1 ? "" : "s"} apart ` +
       `(the stride) and neighbouring taps land ${st.D} cell${st.D === 1 ? "" : "s"} apart (the dilation).`;
-    record("input", r, c);
   };
 
   const onOverlap = (r, c) => {
@@ -80,7 +77,6 @@ function renderOverlap({ model, el }) {
       `${st.profile[c]} along its column axis` +
       (count ? `, from input rows ${rows.join(", ")} and columns ${cols.join(", ")}.` : ": no kernel tap lands here, a hole.") +
       (edge ? " It is an edge cell: fewer taps reach the border whatever K and S are." : "");
-    record("overlap", r, c);
   };
 
   const onProfile = (r, c) => {
@@ -90,12 +86,11 @@ function renderOverlap({ model, el }) {
       `Profile position ${c}: ${st.profile[c]} tap${st.profile[c] === 1 ? "" : "s"} along one axis, from input ` +
       `position${from.length === 1 ? "" : "s"} ${from.join(", ") || "(none)"}. Column ${c} of the grid is this ` +
       `count times the row's count.`;
-    record("profile", r, c);
   };
 
   const draw = () => {
-    const [K, S, D] = ["kernel_size", "stride", "dilation"].map((t) => model.get(t));
-    const data = model.get("states")[`${K}|${S}|${D}`];
+    const { kernel_size: K, stride: S, dilation: D } = currentSetting(model);
+    const data = currentState(model);
     const profile = data.profile;
     st = { K, S, D, n: data.n, profile, m: profile.length, first: D * (K - 1), last: (data.n - 1) * S };
     const counts = profile.map((a) => profile.map((b) => a * b));
@@ -131,7 +126,7 @@ function renderOverlap({ model, el }) {
     frame.status.textContent = summary();
   };
 
-  wireExplorer({ model, frame, controls, highlighter, draw, summary });
+  wireExplorer({ model, frame, controls, draw, rest: restingView(frame, highlighter, summary) });
 }
 
 export default { render: renderOverlap };

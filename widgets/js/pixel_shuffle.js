@@ -15,8 +15,8 @@ function renderPixelShuffle({ model, el }) {
   });
   const size = model.get("size");
   const controls = {
-    r: traitRange(model, "r", "upscale factor"),
-    channels: traitRange(model, "channels", "output channels"),
+    r: traitControl(model, "r", "upscale factor"),
+    channels: traitControl(model, "channels", "output channels"),
   };
   for (const control of Object.values(controls)) frame.controls.append(control.el);
   const legend = h("div", { class: "tc-legend" });
@@ -37,8 +37,6 @@ function renderPixelShuffle({ model, el }) {
     );
   };
 
-  const record = (grid, channel, row, col) => setTrait(model, "hovered", { grid, channel, row, col });
-
   const onInput = (k) => (hh, w) => {
     const { r } = state;
     const big = size * r;
@@ -53,7 +51,6 @@ function renderPixelShuffle({ model, el }) {
       `in[${k}, ${hh}, ${w}] = ${state.input[k][hh][w]} goes to out[${c}, ${y}, ${x}]. ` +
       `Channel ${k} = ${c}·${r * r} + ${i}·${r} + ${j}, so c = ${c}, i = ${i}, j = ${j}: ` +
       `row h·r + i = ${hh}·${r} + ${i} = ${y}, column w·r + j = ${w}·${r} + ${j} = ${x}.`;
-    record("input", k, hh, w);
   };
 
   const onOutput = (c) => (y, x) => {
@@ -69,7 +66,6 @@ function renderPixelShuffle({ model, el }) {
       `out[${c}, ${y}, ${x}] = ${state.output[c][y][x]} comes from in[${k}, ${hh}, ${w}]. ` +
       `Row ${y} = ${hh}·${r} + ${i} and column ${x} = ${w}·${r} + ${j}, so h = ${hh}, i = ${i}, w = ${w}, ` +
       `j = ${j}, and the channel is c·r² + i·r + j = ${c}·${r * r} + ${i}·${r} + ${j} = ${k}.`;
-    record("output", c, y, x);
   };
 
   // Every cell is tagged with its sub-pixel position (i, j), shown as a coloured bar: the same
@@ -79,7 +75,7 @@ function renderPixelShuffle({ model, el }) {
   const draw = () => {
     const r = model.get("r");
     const channels = model.get("channels");
-    state = model.get("states")[`${r}|${channels}`];
+    state = currentState(model);
     inputs = [];
     outputs = [];
     const inputSide = h("div", { class: "tc-ps-side" }, [
@@ -129,7 +125,7 @@ function renderPixelShuffle({ model, el }) {
     frame.status.textContent = summary();
   };
 
-  wireExplorer({ model, frame, controls, highlighter, draw, summary });
+  wireExplorer({ model, frame, controls, draw, rest: restingView(frame, highlighter, summary) });
 }
 
 export default { render: renderPixelShuffle };

@@ -73,8 +73,7 @@ function renderQuickCheck({ model, el }) {
       (option.correct ? "" : " Try another option, or read why each one is right or wrong below.");
   };
 
-  model.on("change:chosen", draw);
-  draw();
+  wireExplorer({ model, frame, redrawOn: ["chosen"], draw });
 }
 
 export default { render: renderQuickCheck };

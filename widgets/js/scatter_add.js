@@ -1,9 +1,7 @@
 // ScatterAddPainter: every input cell paints a copy of the kernel, scaled by its value,
 // into the output; overlapping copies add up. Every number is precomputed in Python
-// (widgets/scatter_add.py): "sums" holds the running sums for every set of painted cells,
-// "added" what each cell adds where. This script only looks them up and draws.
-
-const STEP_MS = 900;
+// (widgets/scatter_add.py): each setting's state holds the running sums ("sums") for every
+// set of painted cells and what each cell adds where ("added"). This script only looks them up and draws.
 
 function renderScatterAdd({ model, el }) {
   const frame = createExplorerFrame(el, {
@@ -12,28 +10,28 @@ function renderScatterAdd({ model, el }) {
     description:
       "Three grids: the 2 by 2 input, the kernel, and the output. Click an input cell, or focus it and " +
       "press Enter, to add its value times the kernel into the output window it owns; the window's cells " +
-      "are lit and every output cell shows its running sum. Play paints all input cells one after another, " +
-      "Pause stops, Step paints the next one, Reset clears the output. Hover or focus an output cell to " +
+      "are lit and every output cell shows its running sum. Play paints all input cells one after another " +
+      "and turns into Pause, Step paints the next one, Reset clears the output. Hover or focus an output cell to " +
       "have the status line spell out its sum.",
   });
-  const labels = model.get("kernel_labels");
   const K = model.get("kernel_size");
   const input = model.get("input");
   const n = input[0].length;
   const cellCount = input.length * n;
 
   const controls = {
-    kernel: selectControl({
-      label: "kernel",
-      options: Object.entries(labels),
-      value: model.get("kernel"),
-      onChange: (v) => setTrait(model, "kernel", v),
-    }),
-    stride: traitRange(model, "stride", "stride"),
+    kernel: traitControl(model, "kernel", "kernel", { names: model.get("kernel_labels") }),
+    stride: traitControl(model, "stride", "stride"),
   };
+  const player = createPlayer(frame, {
+    start: () => {
+      if (nextCell() === null) setTrait(model, "painted", []); // start over from a clean output
+    },
+    step: () => stepOnce(),
+    paused: () => say(`Paused after ${painted().length} of ${cellCount} input cells. ${summary()}`),
+  });
   const buttons = {
-    play: buttonControl("play", "Play", () => play()),
-    pause: buttonControl("pause", "Pause", () => pause(true)),
+    play: player.button,
     step: buttonControl("step", "Step", () => stepOnce()),
     reset: buttonControl("reset", "Reset", () => reset()),
   };
@@ -52,13 +50,12 @@ function renderScatterAdd({ model, el }) {
 
   const highlighter = createHighlighter();
   let grids = null;
-  let timer = null;
 
   const cellName = (i, size) => `(${Math.floor(i / size)},${i % size})`;
   const stride = () => model.get("stride");
-  const shape = () => model.get("geometries")[String(stride())];
-  const paint = () => model.get("paintings")[`${model.get("kernel")}|${stride()}`];
-  const kernel = () => model.get("kernels")[model.get("kernel")];
+  // The setting's precomputed state: its geometry (windows, taps), paintings (added, sums) and kernel.
+  const state = () => currentState(model);
+  const kernel = () => state().kernel;
   const painted = () => model.get("painted");
   const mask = () => painted().reduce((m, i) => m | (1 << i), 0);
   const value = (i) => input[Math.floor(i / n)][i % n];
@@ -67,7 +64,7 @@ function renderScatterAdd({ model, el }) {
 
   const overlapNote = () => {
     const s = stride();
-    const g = shape();
+    const g = state();
     return s >= K
       ? `Stride ${s} ≥ kernel size ${K}: the windows no longer overlap, so each output cell gets at most one copy.`
       : `Stride ${s} < kernel size ${K}: the windows overlap, up to ${g.max_overlap} copies on one output cell.`;
@@ -76,11 +73,11 @@ function renderScatterAdd({ model, el }) {
     frame.status.textContent = `${text} ${overlapNote()}`;
   };
   const windowCells = (i) => {
-    const m = shape().output_size;
-    return shape().windows[i].map((o) => grids.output.cell(Math.floor(o / m), o % m));
+    const m = state().output_size;
+    return state().windows[i].map((o) => grids.output.cell(Math.floor(o / m), o % m));
   };
   const windowText = (i) => {
-    const g = shape();
+    const g = state();
     const first = g.windows[i][0];
     const last = g.windows[i][g.windows[i].length - 1];
     const m = g.output_size;
@@ -89,8 +86,8 @@ function renderScatterAdd({ model, el }) {
 
   // What painting cell i did: the non-zero additions listed, the zero taps counted.
   const describePaint = (i, already) => {
-    const g = shape();
-    const added = paint().added[i];
+    const g = state();
+    const added = state().added[i];
     const m = g.output_size;
     const nonzero = g.windows[i].filter((_, j) => added[j] !== 0);
     const zeros = g.windows[i].length - nonzero.length;
@@ -138,7 +135,7 @@ function renderScatterAdd({ model, el }) {
 
   // Write the running sums and the painted marks into the existing grids.
   const refreshValues = () => {
-    const sums = paint().sums[mask()];
+    const sums = state().sums[mask()];
     sums.forEach((row, r) =>
       row.forEach((v, c) => {
         const cell = grids.output.cell(r, c);
@@ -164,12 +161,6 @@ function renderScatterAdd({ model, el }) {
     setTrait(model, "painted", [...painted(), i]); // change:painted redraws
   };
 
-  const setPlaying = (on) => {
-    buttons.play.disabled = on;
-    buttons.pause.disabled = !on;
-    frame.root.toggleAttribute("data-playing", on);
-  };
-
   const nextCell = () => {
     const done = new Set(painted());
     for (let i = 0; i < cellCount; i++) if (!done.has(i)) return i;
@@ -183,30 +174,8 @@ function renderScatterAdd({ model, el }) {
     return nextCell() !== null;
   }
 
-  function pause(announce) {
-    if (timer !== null) clearInterval(timer);
-    timer = null;
-    setPlaying(false);
-    if (announce && painted().length < cellCount) {
-      say(`Paused after ${painted().length} of ${cellCount} input cells. ${summary()}`);
-    }
-  }
-
-  function play() {
-    if (timer !== null) return;
-    if (nextCell() === null) setTrait(model, "painted", []); // start over from a clean output
-    setPlaying(true);
-    if (!stepOnce()) {
-      pause(false);
-      return;
-    }
-    timer = setInterval(() => {
-      if (!stepOnce()) pause(false);
-    }, STEP_MS);
-  }
-
   function reset() {
-    pause(false);
+    player.stop();
     setTrait(model, "painted", []);
   }
 
@@ -219,12 +188,11 @@ function renderScatterAdd({ model, el }) {
         : `Input ${cellName(i, n)} = ${formatNumber(value(i))}: its kernel copy would land on output ` +
             `${windowText(i)}. Click it (or press Enter) to paint it.`,
     );
-    setTrait(model, "hovered", { grid: "input", row: r, col: c });
   };
 
   // An output cell: which windows cover it, which tap each lands with, and the sum so far.
   const onOutput = (r, c) => {
-    const g = shape();
+    const g = state();
     const m = g.output_size;
     const o = r * m + c;
     const done = new Set(painted());
@@ -238,11 +206,11 @@ function renderScatterAdd({ model, el }) {
       terms.push({
         i,
         text: `x${cellName(i, n)}·${tapName(t)} = ${formatNumber(value(i))}·${formatNumber(tapValue(t))}`,
-        added: paint().added[i][j],
+        added: state().added[i][j],
         done: done.has(i),
       });
     }
-    const total = paint().sums[mask()][r][c];
+    const total = state().sums[mask()][r][c];
     highlighter.set(sources, grids.output.cell(r, c));
     let text;
     if (!terms.length) {
@@ -260,17 +228,15 @@ function renderScatterAdd({ model, el }) {
           : "None of them is painted yet.");
     }
     say(text);
-    setTrait(model, "hovered", { grid: "output", row: r, col: c });
   };
 
   const onKernel = (r, c) => {
     highlighter.set([], grids.kernel.cell(r, c));
     say(`Kernel tap ${tapName(r * K + c)} = ${formatNumber(kernel()[r][c])}: every painted copy carries it, scaled.`);
-    setTrait(model, "hovered", { grid: "kernel", row: r, col: c });
   };
 
   const draw = () => {
-    const g = shape();
+    const g = state();
     const m = g.output_size;
     const k = kernel();
     grids = {
@@ -278,7 +244,7 @@ function renderScatterAdd({ model, el }) {
         caption: `input x (${input.length}×${n})`, onEnter: onInput }),
       kernel: buildGrid({ name: "kernel", values: k, kind: "neutral",
         caption: `kernel k (${K}×${K})`, onEnter: onKernel }),
-      output: buildGrid({ name: "output", values: paint().sums[mask()], kind: "output",
+      output: buildGrid({ name: "output", values: state().sums[mask()], kind: "output",
         caption: `output (${m}×${m}), stride ${stride()}: running sums`, onEnter: onOutput }),
     };
     grids.input.el.querySelector("[role=grid]").addEventListener("click", (event) => {
@@ -302,20 +268,16 @@ function renderScatterAdd({ model, el }) {
     showLatest();
   };
 
-  frame.body.addEventListener("pointerleave", showLatest);
   model.on("change:painted", () => {
     refreshValues();
     showLatest();
   });
-  for (const [trait, control] of Object.entries(controls)) {
-    bindControl(model, trait, control, () => {
-      pause(false);
-      draw();
-    });
-  }
-  setPlaying(false);
-  draw();
-  return () => pause(false);
+  const redraw = () => {
+    player.stop();
+    draw();
+  };
+  wireExplorer({ model, frame, controls, draw: redraw, rest: showLatest });
+  return () => player.stop();
 }
 
 export default { render: renderScatterAdd };

@@ -42,6 +42,13 @@ function periodTwoShare(values) {
   return Math.min(1, Math.max(0, (alt * alt) / (v.length * total)));
 }
 
+// The (K, S) of each layer in use, from the controls' values (widgets.stacked.stack_of).
+function stackOf(setting) {
+  const stack = [];
+  for (let l = 1; l <= setting.layers; l++) stack.push([setting[`kernel_size_${l}`], setting[`stride_${l}`]]);
+  return stack;
+}
+
 function renderStacked({ model, el }) {
   const frame = createExplorerFrame(el, {
     name: "stacked",
@@ -54,17 +61,13 @@ function renderStacked({ model, el }) {
       "Hover or focus a bar to light it and the bars of the layer before that feed it.",
   });
   const n = model.get("input_length");
-  // The computation the page draws, exposed so tests/test_browser_stacked.py can sweep every
-  // reachable stack (about 111,000) without redrawing each one.
-  frame.root.tcStackedLayers = (stack) => stackedLayers(n, stack);
-  const traits = ["layers"];
-  for (let l = 1; l <= 4; l++) traits.push(`kernel_size_${l}`, `stride_${l}`);
-  const labelOf = (t) => (t === "layers" ? "layers" : t.replace(/^kernel_size_(\d)$/, "layer $1 kernel size").replace(/^stride_(\d)$/, "layer $1 stride"));
+  // What the page draws for a setting (the twin of Python's compute), exposed so a test can check
+  // every reachable stack (about 111,000) without drawing each one.
+  frame.root.tcCompute = (setting) => stackedLayers(n, stackOf(setting));
+  const labelOf = (t) => t.replace(/^kernel_size_(\d)$/, "layer $1 kernel size").replace(/^stride_(\d)$/, "layer $1 stride");
   const controls = {};
   const groups = [];
-  for (const trait of traits) {
-    controls[trait] = traitRange(model, trait, labelOf(trait));
-  }
+  for (const trait of Object.keys(model.get("limits"))) controls[trait] = traitControl(model, trait, labelOf(trait));
   frame.controls.append(controls.layers.el);
   for (let l = 1; l <= 4; l++) {
     // The legend names the layer; the visible labels stay short (aria-labels keep the layer).
@@ -108,12 +111,10 @@ function renderStacked({ model, el }) {
       `Layer ${l}, position ${p}: ${formatNumber(layer.profile[p])} = ` +
       `${values.length ? values.join(" + ") : "0"}, the sum of ${from.length} value${from.length === 1 ? "" : "s"} of ` +
       `${prev} (position${from.length === 1 ? "" : "s"} ${from.join(", ") || "none"}) that its kernel of ones reaches.`;
-    setTrait(model, "hovered", { grid: `layer-${l}`, row: 0, col: p });
   };
   const onInputBar = (p) => {
     highlighter.set([], rows[0][p]);
     frame.status.textContent = `Input position ${p}: 1. The input is constant, so any pattern below comes from the layers.`;
-    setTrait(model, "hovered", { grid: "input", row: 0, col: p });
   };
 
   const barRow = (name, values, interior, kind, onEnter, caption, note) => {
@@ -127,42 +128,28 @@ function renderStacked({ model, el }) {
       const bar = h("span", {
         class: `tc-bar${edge ? " tc-edge" : ""}${v === 0 ? " tc-zero" : ""}`,
         role: "gridcell",
-        tabindex: p === 0 ? 0 : -1,
         "data-grid": name,
         "data-row": 0,
         "data-col": p,
         "aria-label": `position ${p}: ${v}`,
         style: `--tc-h: ${v / max}; --tc-n: ${values.length}`,
       });
-      bar.addEventListener("pointerover", () => onEnter(p));
-      bar.addEventListener("focusin", () => onEnter(p));
       bars.append(bar);
       return bar;
     });
-    chart.addEventListener("keydown", (event) => {
-      const p = Number(event.target.dataset.col);
-      const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
-      if (Number.isNaN(p) || !step) return;
-      event.preventDefault();
-      const q = Math.min(values.length - 1, Math.max(0, p + step));
-      cells[p].setAttribute("tabindex", "-1");
-      cells[q].setAttribute("tabindex", "0");
-      cells[q].focus();
-    });
+    navigateCells(chart, [cells], (_, p) => onEnter(p));
     const head = h("div", { class: "tc-bars-caption" }, [h("span", { class: "tc-bars-title", text: caption }),
       note ? h("span", { class: "tc-bars-note", "data-role": "measure", text: note }) : null]);
     return { el: h("figure", { class: "tc-bars-figure" }, [head, chart]), cells };
   };
 
   const draw = () => {
-    const count = model.get("layers");
+    const setting = currentSetting(model);
     groups.forEach((g, i) => {
-      g.disabled = i >= count;
-      g.classList.toggle("tc-unused", i >= count);
+      g.disabled = i >= setting.layers;
+      g.classList.toggle("tc-unused", i >= setting.layers);
     });
-    const stack = [];
-    for (let l = 1; l <= count; l++) stack.push([model.get(`kernel_size_${l}`), model.get(`stride_${l}`)]);
-    layers = stackedLayers(n, stack);
+    layers = frame.root.tcCompute(setting);
     const figures = [];
     const input = barRow("input", Array(n).fill(1), null, "input", onInputBar, `input: ${n} ones`, "constant");
     rows = [input.cells];
@@ -181,12 +168,7 @@ function renderStacked({ model, el }) {
     frame.status.textContent = summary();
   };
 
-  frame.body.addEventListener("pointerleave", () => {
-    highlighter.clear();
-    frame.status.textContent = summary();
-  });
-  for (const trait of traits) bindControl(model, trait, controls[trait], draw);
-  draw();
+  wireExplorer({ model, frame, controls, draw, rest: restingView(frame, highlighter, summary) });
 }
 
 export default { render: renderStacked };

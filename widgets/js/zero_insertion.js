@@ -6,7 +6,6 @@
 // per output cell while the stride-1 window slides across the padded grid (row by row).
 
 const STAGE_ORDER = ["input", "inserted", "padded", "output"];
-const PLAY_INTERVAL_MS = 300;
 
 function renderZeroInsertion({ model, el }) {
   const frame = createExplorerFrame(el, {
@@ -19,17 +18,13 @@ function renderZeroInsertion({ model, el }) {
       "buttons (first, back, next, last), the stage menu or Play; in the last stage the window the current output cell reads " +
       "is highlighted in the padded grid, and the status line spells out the sum.",
   });
-  const limits = model.get("limits");
   const stageLabels = model.get("stage_labels");
 
+  // A new setting stops Play, and its sliding window starts again at the first output cell.
   const range = (trait, label) =>
-    rangeControl({
-      label,
-      min: limits[trait][0],
-      max: limits[trait][1],
-      value: model.get(trait),
+    traitControl(model, trait, label, {
       onChange: (v) => {
-        stopPlaying();
+        player.stop();
         model.set(trait, v);
         model.set("step", 0);
         model.save_changes();
@@ -39,45 +34,45 @@ function renderZeroInsertion({ model, el }) {
     stride: range("stride", "stride"),
     padding: range("padding", "padding"),
     kernel_size: range("kernel_size", "kernel size"),
-    stage: selectControl({
-      label: "stage",
-      options: STAGE_ORDER.map((s) => [s, stageLabels[s]]),
-      value: model.get("stage"),
-      onChange: (v) => {
-        stopPlaying();
-        goTo(STAGE_ORDER.indexOf(v));
-      },
-    }),
   };
+  const stageMenu = selectControl({
+    label: "stage",
+    options: STAGE_ORDER.map((s) => [s, stageLabels[s]]),
+    value: model.get("stage"),
+    onChange: (v) => {
+      player.stop();
+      goTo(STAGE_ORDER.indexOf(v));
+    },
+  });
+  // Play walks the timeline one step at a time (from the start when it is at the end).
+  const player = createPlayer(frame, {
+    start: () => {
+      if (position() >= lastPosition()) goTo(0);
+    },
+    step: () => {
+      if (position() >= lastPosition()) return false;
+      goTo(position() + 1);
+      return true;
+    },
+  });
+  const walk = (label, text, to) => buttonControl(label, text, () => { player.stop(); goTo(to()); });
   const buttons = {
-    first: buttonControl("first step", "|◀ First", () => { stopPlaying(); goTo(0); }),
-    previous: buttonControl("previous step", "◀ Back", () => { stopPlaying(); goTo(position() - 1); }),
-    next: buttonControl("next step", "Next ▶", () => { stopPlaying(); goTo(position() + 1); }),
-    last: buttonControl("last step", "Last ▶|", () => { stopPlaying(); goTo(lastPosition()); }),
-    play: buttonControl("play", "▶▶ Play", () => (timer ? stopPlaying() : startPlaying())),
+    first: walk("first step", "|◀ First", () => 0),
+    previous: walk("previous step", "◀ Back", () => position() - 1),
+    next: walk("next step", "Next ▶", () => position() + 1),
+    last: walk("last step", "Last ▶|", () => lastPosition()),
+    play: player.button,
   };
-  buttons.play.setAttribute("aria-pressed", "false");
-  for (const control of Object.values(controls)) frame.controls.append(control.el);
+  for (const control of [...Object.values(controls), stageMenu]) frame.controls.append(control.el);
   frame.controls.append(h("span", { class: "tc-buttons" }, Object.values(buttons)));
 
   const highlighter = createHighlighter();
   let grids = {};
   let state = null;
-  let timer = null;
 
   // ----- the data of the current setting (all looked up) -----
-  const currentState = () => {
-    const [s, k, p] = ["stride", "kernel_size", "padding"].map((t) => model.get(t));
-    const entry = model.get("states")[`${s}|${k}|${p}`];
-    const kernels = model.get("kernels")[String(k)];
-    const st = {
-      stride: s, kernel_size: k, padding: p,
-      input: model.get("input"),
-      inserted: model.get("inserted")[String(s)],
-      kernel: kernels.kernel,
-      flipped: kernels.flipped,
-      ...entry,
-    };
+  const lookUp = () => {
+    const st = { ...currentSetting(model), ...currentState(model) };
     st.cells = st.output ? st.output.length * st.output.length : 0;
     return st;
   };
@@ -95,23 +90,6 @@ function renderZeroInsertion({ model, el }) {
     model.save_changes();
   };
 
-  function startPlaying() {
-    if (state.error) return;
-    if (position() >= lastPosition()) goTo(0);
-    buttons.play.setAttribute("aria-pressed", "true");
-    buttons.play.textContent = "❚❚ Pause";
-    timer = setInterval(() => {
-      if (position() >= lastPosition()) stopPlaying();
-      else goTo(position() + 1);
-    }, PLAY_INTERVAL_MS);
-  }
-  function stopPlaying() {
-    if (timer) clearInterval(timer);
-    timer = null;
-    buttons.play.setAttribute("aria-pressed", "false");
-    buttons.play.textContent = "▶▶ Play";
-  }
-
   // ----- geometry: where a cell of one grid sits in the next (index arithmetic only) -----
   const insertedOf = (r, c) => [r * state.stride, c * state.stride];
   const paddedOf = (r, c) => [r + state.pad, c + state.pad];
@@ -124,7 +102,6 @@ function renderZeroInsertion({ model, el }) {
     r % state.stride === 0 && c % state.stride === 0 ? [r / state.stride, c / state.stride] : null;
 
   const dims = (grid) => `${grid.length}×${grid[0].length}`;
-  const record = (grid, row, col) => setTrait(model, "hovered", { grid, row, col });
 
   // ----- status lines -----
   const formula = () => {
@@ -224,7 +201,6 @@ function renderZeroInsertion({ model, el }) {
       (state.error ? "." : cellIf("padded", ...paddedOf(ir, ic))
         ? ` and to (${ir + state.pad},${ic + state.pad}) after padding.`
         : ", and the crop removes it.");
-    record("input", r, c);
   };
   const onInserted = (r, c) => {
     const from = inputAt(r, c);
@@ -234,7 +210,6 @@ function renderZeroInsertion({ model, el }) {
     frame.status.textContent = from
       ? `Inserted grid (${r},${c}) holds input (${from[0]},${from[1]}) = ${formatNumber(state.input[from[0]][from[1]])}.`
       : `Inserted grid (${r},${c}) is an inserted zero.`;
-    record("inserted", r, c);
   };
   const onPadded = (r, c) => {
     const [ir, ic] = [r - state.pad, c - state.pad];
@@ -249,19 +224,14 @@ function renderZeroInsertion({ model, el }) {
       : from
         ? `Padded grid (${r},${c}) holds input (${from[0]},${from[1]}) = ${formatNumber(state.input[from[0]][from[1]])}.`
         : `Padded grid (${r},${c}) is an inserted zero.`;
-    record("padded", r, c);
   };
-  const onOutput = (r, c) => {
-    showWindow(r, c);
-    record("output", r, c);
-  };
+  const onOutput = (r, c) => showWindow(r, c);
   const onKernel = (r, c) => {
     const k = state.kernel_size;
     highlighter.set([grids.kernel.cell(r, c)]);
     frame.status.textContent =
       `Flipped kernel (${r},${c}) = ${formatNumber(state.flipped[r][c])} is tap (${k - 1 - r},${k - 1 - c}) ` +
       "of the transposed convolution's kernel: both axes are reversed.";
-    record("kernel", r, c);
   };
 
   // ----- drawing -----
@@ -271,7 +241,7 @@ function renderZeroInsertion({ model, el }) {
   const arrow = (text) => h("span", { class: "tc-op", "aria-hidden": "true", text });
 
   const draw = () => {
-    state = currentState();
+    state = lookUp();
     const stageIndex = state.error ? 0 : STAGE_ORDER.indexOf(model.get("stage"));
     const n = state.input.length;
     grids = {
@@ -322,19 +292,15 @@ function renderZeroInsertion({ model, el }) {
       h("span", { class: "tc-swatch tc-swatch-output", "aria-hidden": "true" }), " output",
     ]);
     frame.body.replaceChildren(h("div", { class: "tc-pipeline" }, parts), legend);
-    controls.stage.set(STAGE_ORDER[stageIndex]);
+    stageMenu.set(STAGE_ORDER[stageIndex]);
     buttons.first.disabled = buttons.previous.disabled = position() <= 0 || Boolean(state.error);
     buttons.next.disabled = buttons.last.disabled = position() >= lastPosition();
     buttons.play.disabled = Boolean(state.error);
     showStage();
   };
 
-  frame.body.addEventListener("pointerleave", showStage);
-  for (const trait of ["stride", "padding", "kernel_size"]) bindControl(model, trait, controls[trait], draw);
-  model.on("change:stage", draw);
-  model.on("change:step", draw);
-  draw();
-  return () => stopPlaying();
+  wireExplorer({ model, frame, controls, redrawOn: ["stage", "step"], draw, rest: showStage });
+  return () => player.stop();
 }
 
 export default { render: renderZeroInsertion };

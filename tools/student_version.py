@@ -1,4 +1,4 @@
-"""Write the student version of every chapter notebook: ``python -m widgets.student_version OUT``.
+"""Write the student version of every chapter notebook: ``python tools/student_version.py OUT``.
 
 For instructors (see the instructor page). For each notebook in ``chapters/``:
 
@@ -25,6 +25,7 @@ import nbformat
 
 SOLUTION_TAG = "solution"
 STARTER_TAG = "starter"
+# A repository tool, not part of the installed package: it reads the checkout's notebooks.
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
 
@@ -83,7 +84,7 @@ def write_student_versions(out_dir, force=False, chapters=CHAPTERS, log=print):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m widgets.student_version",
+        prog="python tools/student_version.py",
         description="Write student versions of the chapter notebooks (solutions removed).")
     parser.add_argument("out_dir", help="folder to write the notebooks into (created if missing)")
     parser.add_argument("--force", action="store_true",
