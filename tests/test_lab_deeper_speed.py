@@ -1,4 +1,4 @@
-"""Section 10 (making it fast) run live in JupyterLab: every cell runs, the tables render.
+"""Going deeper on speed (17) run live in JupyterLab: every cell runs, the tables render.
 
 Lab gets a copy of the notebook alone, as Colab or a download would, so the stored benchmark runs
 of the repository are not next to it: the notebook must say so instead of failing.
@@ -11,7 +11,7 @@ from lab_util import notebook_in_lab
 
 pytestmark = pytest.mark.lab
 
-NOTEBOOK = "chapters/10_making_it_fast.ipynb"
+NOTEBOOK = "chapters/17_deeper_speed.ipynb"
 
 
 @pytest.fixture(scope="module")
