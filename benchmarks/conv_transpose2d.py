@@ -3,7 +3,7 @@
     make bench                      # or: .venv/bin/python benchmarks/conv_transpose2d.py
     .venv/bin/python benchmarks/conv_transpose2d.py --rounds 15 --json results.json
 
-Times the issue's layers (float32, DCGAN, U-Net, FCN, the checkerboard layer) and the pixel
+Times the layers of the chapter's architectures (float32, DCGAN, U-Net, FCN, the checkerboard layer) and the pixel
 shuffle, interleaved in one process, median of the rounds; prints a table with both times, their
 ratio, each side's GFLOP/s and the float32 matmul ceiling, and writes the same as JSON. Run it on
 a quiet machine: anything else running shifts both sides, but not equally.
@@ -47,7 +47,7 @@ def _parse():
                         help="cores for both sides (default: all)")
     parser.add_argument("--json", type=Path, default=Path("_build/bench/conv_transpose2d.json"))
     parser.add_argument("--quick", action="store_true",
-                        help="batch 1-2 instead of the issue's batches (a smoke run, not a result)")
+                        help="batch 1-2 instead of the full batches (a smoke run, not a result)")
     parser.add_argument("--openblas-default", action="store_true",
                         help="keep OpenBLAS's own kernel choice (see the note printed at the top)")
     args = parser.parse_args()

@@ -32,7 +32,7 @@ class Layer(NamedTuple):
     stride: int
     padding: int = 0
     output_padding: int = 0
-    goal: float | None = None  # the issue's target for NumPy time / PyTorch time
+    goal: float | None = None  # the target for NumPy time / PyTorch time
 
     @property
     def out_size(self):
@@ -55,7 +55,7 @@ class Layer(NamedTuple):
         return self.flops / ceiling_gflops / 1e6
 
 
-# The layers of the issue, float32. Goals: 1.3 on the dense DCGAN layers and the checkerboard
+# The layers of the chapter's architectures, float32, at training batch sizes. Goals: 1.3 on the dense DCGAN layers and the checkerboard
 # layer, 0.8 on DCGAN's first and last layers and on U-Net, 1.0 on FCN.
 LAYERS = [
     Layer("DCGAN 1: 100x1x1 -> 512x4x4", 64, 100, 1, 512, 4, 1, 0, 0, 0.8),
