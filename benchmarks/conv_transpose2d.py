@@ -6,7 +6,8 @@
 Times the layers of the chapter's architectures (float32, DCGAN, U-Net, FCN, the checkerboard
 layer) and the pixel shuffle, interleaved in one process, median of the rounds; prints a table
 with both times, their ratio, each side's GFLOP/s and the float32 matmul ceiling, and writes the
-same as JSON. Run it on a quiet machine: anything else running shifts both sides, but not equally."""
+same as JSON. Run it on a quiet machine: anything else running shifts both sides, but not equally.
+"""
 
 import argparse
 import json
