@@ -43,7 +43,7 @@ PORT             ?= 8000
 NB_ENV           := PYTHONHASHSEED=0 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 PYTEST           := $(PY) -m pytest -p no:cacheprovider
 
-.PHONY: help venv js book serve clean test notebooks chromium student bench sync-url assignment grade
+.PHONY: help venv js book serve clean test notebooks chromium student bench sync-url assignment grade format
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -100,6 +100,12 @@ sync-url: venv ## write the repository URL of _config.yml into every notebook an
 
 notebooks: sync-url ## re-execute every notebook in place, deterministically
 	$(NB_ENV) $(PY) tools/execute_notebooks.py $(NB)
+
+# 80 columns: what the book's code blocks show before they scroll sideways. The formatter wraps
+# what it can; tools/code_width.py lists what is left (long strings and comments) to wrap by hand.
+format: venv ## format the notebooks' code cells (ruff, 80 columns) and list lines still too wide
+	$(PY) -m ruff format --line-length 80 $(or $(NB),chapters)
+	$(PY) tools/code_width.py
 
 # Not NB_ENV: the benchmark uses every core on both sides (torch.set_num_threads = cores).
 bench: venv ## time ops.conv_transpose2d against PyTorch (table + _build/bench/conv_transpose2d.json)
