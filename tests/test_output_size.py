@@ -11,13 +11,13 @@ import re
 
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import widgets  # noqa: E402
 from widgets import ops  # noqa: E402
 from widgets.output_size import (  # noqa: E402
-    LIMITS, TERMS, calculator_state, code_line, reachable_states)
+    CONTROLS, TERMS, calculator_state, code_line, reachable_states)
 
 torch.set_num_threads(1)
 
@@ -44,7 +44,7 @@ def torch_forward_size(n, k, s, p, d):
 
 
 def span(name):
-    low, high = LIMITS[name]
+    low, high = CONTROLS[name]
     return range(low, high + 1)
 
 
@@ -179,7 +179,7 @@ def test_calculator_state_refuses_output_padding_torch_refuses():
 # The widget
 # ---------------------------------------------------------------------------------------------
 
-def test_default_is_the_outline_example():
+def test_default_is_the_worked_example():
     state = widgets.OutputSizeCalculator().state
     assert state["output_size"] == 7
     assert state["forward_sizes"] == [(7, 0), (8, 1)]
@@ -188,7 +188,7 @@ def test_default_is_the_outline_example():
 
 def test_payload_limits_come_from_ops():
     explorer = widgets.OutputSizeCalculator()
-    assert explorer.limits == {name: list(lim) for name, lim in LIMITS.items()}
+    assert explorer.limits == {name: list(lim) for name, lim in CONTROLS.items()}
     assert explorer.output_padding_limits == {
         f"{s}|{d}": ops.max_output_padding(s, d) for s in span("stride") for d in span("dilation")}
     assert [tuple(t) for t in explorer.terms] == list(TERMS)

@@ -14,15 +14,16 @@ import torch.nn.functional as F
 
 import widgets
 from widgets import ops
-from widgets.overlap import LIMITS, _settings, input_size_for, interior, overlap_state, verdict
+from widgets.overlap import (CONTROLS, OverlapExplorer, input_size_for, interior, overlap_state,
+                             verdict)
 
-SETTINGS = list(_settings())
+SETTINGS = [tuple(s.values()) for s in OverlapExplorer.reachable_states()]
 
 
 def test_every_state_is_reachable_and_sent():
     explorer = widgets.OverlapExplorer()
     assert len(SETTINGS) == 7 * 4 * 3 == len(explorer.states)
-    assert explorer.limits == {k: list(v) for k, v in LIMITS.items()}
+    assert explorer.limits == {k: list(v) for k, v in CONTROLS.items()}
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: "K%d-S%d-D%d" % s)

@@ -19,7 +19,8 @@ from torch import nn
 
 import widgets
 from widgets import ops
-from widgets.pixel_shuffle import CHANNELS, FACTORS, SIZE, key, shuffle_state
+from widgets._base import key
+from widgets.pixel_shuffle import CONTROLS, SIZE, PixelShuffleExplorer, shuffle_state
 
 
 @settings(max_examples=60, deadline=None)
@@ -78,7 +79,7 @@ def test_refuses_what_pytorch_refuses(fn, shape, factor, message):
         torch_fn(torch.from_numpy(x), factor)
 
 
-STATES = [(r, c) for r in range(FACTORS[0], FACTORS[1] + 1) for c in range(CHANNELS[0], CHANNELS[1] + 1)]
+STATES = [(s["r"], s["channels"]) for s in PixelShuffleExplorer.reachable_states()]
 
 
 @pytest.mark.parametrize("r, channels", STATES)
@@ -101,7 +102,7 @@ def test_explorer_payload_controls_and_repr():
     assert set(explorer.states) == {key(r, c) for r, c in STATES}
     for r, c in STATES:
         assert explorer.states[key(r, c)] == shuffle_state(r, c)
-    assert explorer.limits == {"r": list(FACTORS), "channels": list(CHANNELS)}
+    assert explorer.limits == {"r": list(CONTROLS["r"]), "channels": list(CONTROLS["channels"])}
     explorer.r, explorer.channels = 3, 2
     assert explorer.state["r"] == 3 and len(explorer.state["input"]) == 18
     text = repr(explorer)

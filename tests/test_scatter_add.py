@@ -9,10 +9,11 @@ import torch
 import torch.nn.functional as F
 
 import widgets
-from widgets.scatter_add import (INPUT, INPUT_CELLS, KERNEL_SIZE, KERNELS, STRIDES, geometry, key,
-                                 mask_input, painter_state, painting)
+from widgets._base import control_values, key
+from widgets.scatter_add import (CONTROLS, INPUT, INPUT_CELLS, KERNEL_SIZE, KERNELS, ScatterAddPainter,
+                                 geometry, mask_input, painter_state, painting)
 
-SETTINGS = [(k, s) for k in KERNELS for s in range(STRIDES[0], STRIDES[1] + 1)]
+SETTINGS = [tuple(s.values()) for s in ScatterAddPainter.reachable_states()]
 
 
 def torch_transposed(x, kernel, stride):
@@ -48,7 +49,7 @@ def test_running_sums_match_pytorch_for_every_painted_set(setting):
             assert np.array_equal(total, expected)
 
 
-@pytest.mark.parametrize("stride", range(STRIDES[0], STRIDES[1] + 1))
+@pytest.mark.parametrize("stride", control_values(CONTROLS["stride"]))
 def test_windows_and_taps_match_pytorch(stride):
     shape = geometry(stride)
     ones = np.ones((KERNEL_SIZE, KERNEL_SIZE))
@@ -100,19 +101,18 @@ def test_payload_is_the_tested_state():
     painter = widgets.ScatterAddPainter()
     assert painter.input == INPUT.astype(int).tolist()
     assert painter.kernel_size == KERNEL_SIZE
-    assert painter.limits == {"stride": list(STRIDES)}
-    for name, values in KERNELS.items():
-        assert painter.kernels[name] == values.astype(int).tolist()
+    assert painter.limits == {"kernel": list(KERNELS), "stride": list(CONTROLS["stride"])}
+    assert SETTINGS == [(k, s) for k in KERNELS for s in (1, 2, 3)]
     for kernel_name, stride in SETTINGS:
-        assert painter.geometries[key(stride)] == geometry(stride)
-        assert painter.paintings[key(kernel_name, stride)] == painting(kernel_name, stride)
+        sent = painter.states[key(kernel_name, stride)]
+        assert sent == {**geometry(stride), **painting(kernel_name, stride),
+                        "kernel": KERNELS[kernel_name].astype(int).tolist()}
         for mask in (0, 5, 15):
             cells = [i for i in range(INPUT_CELLS) if mask >> i & 1]
-            assert painter_state(kernel_name, stride, cells)["output"] == painter.paintings[
-                key(kernel_name, stride)]["sums"][mask]
+            assert painter_state(kernel_name, stride, cells)["output"] == sent["sums"][mask]
     # Integral values travel as ints: a compact payload.
-    for paint in painter.paintings.values():
-        assert all(type(v) is int for grid in paint["sums"] for row in grid for v in row)
+    for sent in painter.states.values():
+        assert all(type(v) is int for grid in sent["sums"] for row in grid for v in row)
 
 
 @pytest.mark.parametrize(
@@ -155,6 +155,6 @@ def test_assets_carry_the_dom_contract():
     esm = widgets.ScatterAddPainter._esm
     assert '"scatter-add"' in esm and "export default" in esm
     for contract in ('"data-explorer"', '"data-grid"', '"data-lit"', '"data-role"', '"aria-live"',
-                     '"aria-label"', '"play"', '"pause"', '"reset"'):
+                     '"aria-label"', '"play"', '"aria-pressed"', '"reset"'):
         assert contract in esm, contract
     assert "data-painted" in widgets.ScatterAddPainter._css

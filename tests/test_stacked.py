@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import widgets
 from widgets import ops
-from widgets.stacked import INPUT_LENGTH, LIMITS, stacked_state
+from widgets.stacked import INPUT_LENGTH, KERNEL_SIZES, stacked_state
 
 PAIRS = list(itertools.product(range(1, 7), range(1, 4)))
 SHORT_STACKS = [[p] for p in PAIRS] + [[p, q] for p in PAIRS for q in PAIRS]
@@ -83,6 +83,6 @@ def test_bad_control_values_are_refused(trait, value):
 def test_controls_and_describe():
     explorer = widgets.StackedLayersExplorer(layers=2, kernel_size_2=4, stride_2=2)
     assert explorer.stack == [(3, 2), (4, 2)]
-    assert explorer.limits["kernel_size_3"] == list(LIMITS["kernel_size"])
+    assert explorer.limits["kernel_size_3"] == list(KERNEL_SIZES)
     text = repr(explorer)
     assert "layer 2 (K=4, S=2)" in text and "layer 3" not in text

@@ -23,7 +23,7 @@ from IPython.core.formatters import DisplayFormatter
 from nbconvert import HTMLExporter
 
 import widgets
-from widgets import adjoint, overlap, quick_check, scatter_add, zero_insertion
+from widgets import overlap, quick_check
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -139,23 +139,13 @@ def test_default_picture_is_small(name):
 
 def reachable(name):
     """Explorers set to every state their picture depends on (stacked: its largest stack)."""
-    if name == "adjoint":
-        for k, i, s, p in adjoint._settings(with_kernel=True):
-            yield widgets.AdjointExplorer(kernel=k, input_size=i, stride=s, padding=p)
-    elif name == "scatter-add":
-        for k in scatter_add.KERNELS:
-            for s in range(1, 4):
-                yield widgets.ScatterAddPainter(kernel=k, stride=s, painted=[0, 3])
-    elif name == "zero-insertion":
-        for s, k, p in zero_insertion.settings():
-            yield widgets.FractionallyStridedView(stride=s, kernel_size=k, padding=p)
-    elif name == "overlap":
-        for k, s, d in overlap._settings():
-            yield widgets.OverlapExplorer(kernel_size=k, stride=s, dilation=d)
-    elif name == "pixel-shuffle":
-        for r in (2, 3):
-            for c in (1, 2):
-                yield widgets.PixelShuffleExplorer(r=r, channels=c)
+    if name == "scatter-add":
+        for setting in widgets.ScatterAddPainter.reachable_states():
+            yield widgets.ScatterAddPainter(**setting, painted=[0, 3])
+    elif name in ("adjoint", "zero-insertion", "overlap", "pixel-shuffle"):
+        cls = EXPLORERS[name]
+        for setting in cls.reachable_states():
+            yield cls(**setting)
     elif name == "stacked":
         largest = {f"{trait}_{i}": value for i in range(1, 5)
                    for trait, value in (("kernel_size", 6), ("stride", 3))}

@@ -8,13 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import widgets  # noqa: E402
 from widgets import ops  # noqa: E402
-from widgets.zero_insertion import (INPUT, MAX_STEP, example_kernel, key,  # noqa: E402
-                                    settings as explorer_settings, zero_insertion_state)
+from widgets._base import key  # noqa: E402
+from widgets.zero_insertion import (INPUT, MAX_STEP, FractionallyStridedView,  # noqa: E402
+                                    example_kernel, zero_insertion_state)
 
 # The configuration strategies and comparison helpers of the operator tests (tests/ is on
 # sys.path through conftest.py); importing names does not collect their tests twice.
@@ -197,7 +198,7 @@ def test_mac_count_worked_example():
 # The explorer: every state against PyTorch, and the payload
 # ---------------------------------------------------------------------------------------------
 
-SETTINGS = list(explorer_settings())
+SETTINGS = [tuple(s.values()) for s in FractionallyStridedView.reachable_states()]
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: "S{}K{}P{}".format(*s))
@@ -249,18 +250,16 @@ def test_invalid_states_are_exactly_those_torch_refuses():
 
 def test_payload_is_the_tested_state():
     explorer = widgets.FractionallyStridedView()
-    assert explorer.input == zero_insertion_state(2, 3, 0)["input"]
-    assert explorer.limits == {"stride": [1, 3], "padding": [0, 2], "kernel_size": [2, 4],
-                               "step": [0, MAX_STEP]}
+    assert explorer.limits == {"stride": [1, 3], "kernel_size": [2, 4], "padding": [0, 2]}
+    assert len(SETTINGS) == len(explorer.states) == 27
     for s, k, p in SETTINGS:
         state = zero_insertion_state(s, k, p)
         entry = explorer.states[key(s, k, p)]
-        assert explorer.inserted[key(s)] == state["inserted"]
-        assert explorer.kernels[key(k)] == {"kernel": state["kernel"], "flipped": state["flipped"]}
         if state["error"]:
-            assert entry == {"error": state["error"]}
+            assert entry == {"input": state["input"], "error": state["error"]}
         else:
-            assert entry == {f: state[f] for f in ("pad", "padded", "output")}
+            assert entry == {f: state[f] for f in ("input", "kernel", "flipped", "inserted", "pad",
+                                                   "padded", "output")}
     # The biggest output fits the step range.
     assert max(len(e["output"]) ** 2 for e in explorer.states.values() if "output" in e) == MAX_STEP + 1
 
