@@ -62,7 +62,7 @@ def pixel_shuffle(x, r):
     return x.permute(0, 1, 4, 3, 5, 2).reshape(n, c, height * r, width * r)  # r_i, r_j swapped
 """),
 ]
-CONCEPTUAL_MISTAKE = "c1_parameters = 32_768  # the weights, without the biases"
+CONCEPTUAL_MISTAKE = "c1_parameters = 6_000  # the weights, without the biases"
 
 RAISES = """
 def scatter_add(x, weight, stride, padding):
@@ -177,7 +177,7 @@ def test_the_student_notebook_has_starters_and_no_solution_or_test(made):
     for name in ("scatter_add", "overlap_count", "is_uniform", "build_decoder", "pixel_shuffle"):
         assert f'raise not_implemented("{name}")' in text
     assert "canvas[:, top:top + k" not in text and "case_report" not in text
-    assert "c1_parameters = ..." in text and "32_832" not in text
+    assert "c1_parameters = ..." in text and "6_012" not in text
     assert "energy = ..." in text and "exercises.check_challenge(" in text
     assert "nbval" not in text
 
@@ -193,7 +193,7 @@ def test_the_gradebook_has_one_sorted_row_per_student(graded):
 def test_the_solutions_get_full_marks(graded):
     row = graded["rows"]["alice"]
     assert row["grading_failed"] == "no"
-    assert float(row["total"]) == FULL_MARKS == 35
+    assert float(row["total"]) == FULL_MARKS == 41
     assert "could not" not in feedback_text(graded, "alice")
 
 

@@ -71,80 +71,119 @@ CHALLENGE_POINTS = 4
 # Conceptual answers: exercise -> (prompt cell id in 12_exercises, answers). Each answer is
 # (variable, what to enter, the value of the worked solution, a hidden test that recomputes the
 # right value with PyTorch or widgets.ops, a hint shown when it is wrong). One point each.
+_LAYER_1D = ("import torch\nimport torch.nn.functional as F\n"
+             "x = torch.tensor([[[2.0, -1.0, 4.0]]])\n"
+             "w = torch.tensor([[[1.0, 3.0, -2.0]]])\n")
+_SPREAD_1D = ("import numpy as np\nfrom widgets import ops\n"
+              "x = np.array([[2.0, -1.0, 4.0]])\n"
+              "spread = ops.zero_insert_and_pad(x, (1, 3), stride=(1, 2))[0]\n")
 CONCEPTUAL = {
     1: ("e03", [
-        ("c1_output_shape", "the output shape `(C, H, W)` of one 32×14×14 input map",
-         "(64, 28, 28)",
+        ("c1_output_shape", "the output shape `(C, H, W)` of one 20×9×6 input map",
+         "(12, 27, 18)",
          "import torch\nfrom torch import nn\n"
-         "layer = nn.ConvTranspose2d(32, 64, kernel_size=4, stride=2, padding=1)\n"
-         "right = tuple(layer(torch.zeros(1, 32, 14, 14)).shape[1:])\n"
+         "layer = nn.ConvTranspose2d(20, 12, kernel_size=5, stride=3, padding=1)\n"
+         "right = tuple(layer(torch.zeros(1, 20, 9, 6)).shape[1:])\n"
          "assert tuple(c1_output_shape) == right",
-         "use the size formula per axis; the channels come from C_out"),
-        ("c1_parameters", "the number of learnable parameters", "32_832",
+         "use the size formula on each axis; the channels come from C_out"),
+        ("c1_parameters", "the number of learnable parameters", "6_012",
          "from torch import nn\n"
-         "layer = nn.ConvTranspose2d(32, 64, kernel_size=4, stride=2, padding=1)\n"
+         "layer = nn.ConvTranspose2d(20, 12, kernel_size=5, stride=3, padding=1)\n"
          "assert c1_parameters == sum(p.numel() for p in layer.parameters())",
          "count the weights (C_in, C_out, K, K) and the biases"),
     ]),
-    2: ("e07", [
-        ("c2_conv_size", "the convolution's output size for K = 3, P = 0 on an 8×8 input", "6",
-         "from widgets import ops\nassert c2_conv_size == ops.conv_output_size(8, 3, 1, 0)",
+    2: ("by-hand", [
+        ("c2_output", "the output $y$ as a list", "[2, 6, -5, -3, 6, 12, -8]",
+         _LAYER_1D + "right = F.conv_transpose1d(x, w, stride=2)[0, 0].tolist()\n"
+         "assert [float(v) for v in c2_output] == right",
+         "each input cell adds a scaled copy of the kernel, 2 cells after the previous copy"),
+        ("c2_padded", "the output with padding 1, as a list", "[6, -5, -3, 6, 12]",
+         _LAYER_1D + "right = F.conv_transpose1d(x, w, stride=2, padding=1)[0, 0].tolist()\n"
+         "assert [float(v) for v in c2_padded] == right",
+         "padding removes cells from both ends"),
+    ]),
+    3: ("e15", [
+        ("c3_output_padding_11", "the `output_padding` that gives back 11 pixels", "1",
+         "import torch\nimport torch.nn.functional as F\n"
+         "out = F.conv_transpose2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 5, 5), stride=3,\n"
+         "                         padding=2, output_padding=c3_output_padding_11)\n"
+         "assert out.shape[-1] == 11",
+         "compute the size for output_padding 0 first"),
+        ("c3_output_padding_12", "the `output_padding` that gives back 12 pixels", "2",
+         "import torch\nimport torch.nn.functional as F\n"
+         "out = F.conv_transpose2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 5, 5), stride=3,\n"
+         "                         padding=2, output_padding=c3_output_padding_12)\n"
+         "assert out.shape[-1] == 12",
+         "output_padding adds rows and columns at the bottom and right"),
+    ]),
+    4: ("e07", [
+        ("c4_conv_size", "the convolution's output size for K = 3, P = 0 on an 8×8 input", "6",
+         "from widgets import ops\nassert c4_conv_size == ops.conv_output_size(8, 3, 1, 0)",
          "the convolution's size at stride 1 is I + 2P - K + 1"),
-        ("c2_transposed_size", "the transposed convolution's output size for the same K, P and "
+        ("c4_transposed_size", "the transposed convolution's output size for the same K, P and "
          "input", "10",
          "from widgets import ops\n"
-         "assert c2_transposed_size == ops.conv_transpose_output_size(8, 3, 1, 0)",
+         "assert c4_transposed_size == ops.conv_transpose_output_size(8, 3, 1, 0)",
          "the transposed size at stride 1 is I - 2P + K - 1"),
-        ("c2_same_padding_k5", "the padding for which both sizes agree when K = 5", "2",
+        ("c4_same_padding_k5", "the padding for which both sizes agree when K = 5", "2",
          "from widgets import ops\n"
          "agree = [p for p in range(5) if ops.conv_output_size(9, 5, 1, p)\n"
          "         == ops.conv_transpose_output_size(9, 5, 1, p)]\n"
-         "assert [c2_same_padding_k5] == agree",
+         "assert [c4_same_padding_k5] == agree",
          "the sizes differ by 2(K - 1 - 2P)"),
     ]),
-    3: ("e11", [
-        ("c3_rank", "the rank of the matrix C of part 1", "4",
+    5: ("flip", [
+        ("c5_padded_input", "the zero-inserted, padded input as a list",
+         "[0, 0, 2, 0, -1, 0, 4, 0, 0]",
+         _SPREAD_1D + "assert [float(v) for v in c5_padded_input] == spread.tolist()",
+         "S - 1 zeros between the cells, then K - 1 - P zeros on each side"),
+        ("c5_unflipped_output_4", "output 4 computed with $w$ as it is (not reversed)", "-9",
+         _SPREAD_1D + "window = spread[4:7]\n"
+         "assert c5_unflipped_output_4 == float(window @ np.array([1.0, 3.0, -2.0]))",
+         "output 4 reads cells 4, 5 and 6 of the padded input"),
+    ]),
+    6: ("flat-kernel", [
+        ("c6_middle_tap", "the middle tap $w[1]$ that makes $[3, w[1], -1]$ flat", "2",
+         "from widgets import ops\n"
+         "sums = ops.phase_sums([3.0, float(c6_middle_tap), -1.0], 2)\n"
+         "assert sums[0] == sums[1]",
+         "phase 0 holds taps 0 and 2, phase 1 holds tap 1"),
+        ("c6_last_tap", "the last tap $w[3]$ that makes $[1, 4, 2, w[3]]$ flat", "-1",
+         "from widgets import ops\n"
+         "sums = ops.phase_sums([1.0, 4.0, 2.0, float(c6_last_tap)], 2)\n"
+         "assert sums[0] == sums[1]",
+         "with K = 4 each phase holds two taps"),
+    ]),
+    7: ("e19", [
+        ("c7_taps_k4", "how many kernel taps land on each interior output pixel for K = 4, S = 2",
+         "2",
+         "from widgets import ops\n"
+         "first, last = ops.interior(8, 4, 2)\n"
+         "assert {c7_taps_k4} == set(ops.overlap_profile(8, 4, 2)[first:last + 1].tolist())",
+         "with S dividing K every interior pixel gets K / S taps"),
+        ("c7_padding", "the padding that makes K = 5, S = 2 double its input size", "2",
+         "from widgets import ops\n"
+         "assert all(ops.conv_transpose_output_size(i, 5, 2, c7_padding, 1) == 2 * i\n"
+         "           for i in range(3, 20))",
+         "(I - 1)·2 - 2P + 4 + a + 1 = 2I needs 2P - a = 3"),
+        ("c7_output_padding", "and the `output_padding` that goes with it", "1",
+         "from widgets import ops\n"
+         "assert all(ops.conv_transpose_output_size(i, 5, 2, 2, c7_output_padding) == 2 * i\n"
+         "           for i in range(3, 20))",
+         "output_padding must be smaller than the stride"),
+    ]),
+    8: ("e11", [
+        ("c8_rank", "the rank of the matrix C of part 1", "4",
          "import numpy as np\nfrom widgets import ops\n"
          "sparse = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float)\n"
-         "assert c3_rank == np.linalg.matrix_rank(ops.conv_matrix(4, sparse))",
+         "assert c8_rank == np.linalg.matrix_rank(ops.conv_matrix(4, sparse))",
          "C has one row per output position"),
-        ("c3_null_dim", "the dimension of the space of inputs that C sends to zero", "12",
+        ("c8_null_dim", "the dimension of the space of maps that C sends to zero", "12",
          "import numpy as np\nfrom widgets import ops\n"
          "sparse = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float)\n"
          "C = ops.conv_matrix(4, sparse)\n"
-         "assert c3_null_dim == C.shape[1] - np.linalg.matrix_rank(C)",
+         "assert c8_null_dim == C.shape[1] - np.linalg.matrix_rank(C)",
          "inputs minus rank"),
-    ]),
-    4: ("e15", [
-        ("c4_output_padding_7", "the `output_padding` that gives back 7×7", "0",
-         "import torch\nimport torch.nn.functional as F\n"
-         "out = F.conv_transpose2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 3, 3), stride=2,\n"
-         "                         padding=1, output_padding=c4_output_padding_7)\n"
-         "assert out.shape[-1] == 7",
-         "compute the size for output_padding 0 first"),
-        ("c4_output_padding_8", "the `output_padding` that gives back 8×8", "1",
-         "import torch\nimport torch.nn.functional as F\n"
-         "out = F.conv_transpose2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 3, 3), stride=2,\n"
-         "                         padding=1, output_padding=c4_output_padding_8)\n"
-         "assert out.shape[-1] == 8",
-         "output_padding adds rows and columns at the bottom and right"),
-    ]),
-    5: ("e19", [
-        ("c5_taps_k4", "how many kernel taps land on each interior output pixel for K = 4, S = 2",
-         "2",
-         "from widgets import ops\n"
-         "assert {c5_taps_k4} == set(ops.overlap_profile(8, 4, 2)[3:15].tolist())",
-         "with S dividing K every interior pixel gets K / S taps"),
-        ("c5_padding", "the padding that makes K = 5, S = 2 double its input size", "2",
-         "from widgets import ops\n"
-         "assert all(ops.conv_transpose_output_size(i, 5, 2, c5_padding, 1) == 2 * i\n"
-         "           for i in range(3, 20))",
-         "(I - 1)·2 - 2P + 4 + a + 1 = 2I needs 2P - a = 3"),
-        ("c5_output_padding", "and the `output_padding` that goes with it", "1",
-         "from widgets import ops\n"
-         "assert all(ops.conv_transpose_output_size(i, 5, 2, 2, c5_output_padding) == 2 * i\n"
-         "           for i in range(3, 20))",
-         "output_padding must be smaller than the stride"),
     ]),
 }
 
@@ -221,8 +260,13 @@ def _dropdowns_as_details(markdown):
                                  f"</details>", markdown)
 
 
+def _without_page_links(markdown):
+    """Links to the book's other pages as plain text: the assignment is a notebook of its own."""
+    return re.sub(r"\[([^\]]+)\]\(\d\d_\w+\.ipynb\)", r"\1", markdown)
+
+
 def _markdown(cell):
-    return new_markdown_cell(_dropdowns_as_details(cell.source))
+    return new_markdown_cell(_dropdowns_as_details(_without_page_links(cell.source)))
 
 
 def _question(name, points):
@@ -238,7 +282,7 @@ def _test_cell(function, args, body):
 def conceptual_cells(exercises):
     cells = [new_markdown_cell("## Part 1: the conceptual exercises, in numbers\n\n"
                                "Work each exercise on paper, then enter the numbers it asks for. "
-                               "Whole numbers; a shape as a tuple.")]
+                               "Whole numbers; a shape as a tuple, several values as a list.")]
     for number, (prompt_id, answers) in CONCEPTUAL.items():
         cells += [_question(f"conceptual_{number}", len(answers)), _markdown(exercises[prompt_id])]
         wanted = "\n".join(f"- `{variable}`: {what}" for variable, what, *_ in answers)
@@ -249,7 +293,7 @@ def conceptual_cells(exercises):
                   raw("# END SOLUTION"), raw("# BEGIN TESTS")]
         for variable, _, _, test, hint in answers:
             body = (f"try:\n{textwrap.indent(test, '    ')}\n"
-                    f"except (AssertionError, TypeError, ValueError):\n"
+                    f"except (AssertionError, TypeError, ValueError, RuntimeError):\n"
                     f"    raise AssertionError({f'{variable} is not right: {hint}.'!r}) from None\n")
             cells.append(_test_cell(f"test_{variable}", [variable], body))
         cells += [raw("# END TESTS"), raw("# END QUESTION")]
