@@ -144,7 +144,7 @@ def test_conv2d_matches_torch(cfg):
     check_against_torch(ops.conv2d, F.conv2d, cfg, c_per_group * kh * kw)
 
 
-# The public function, and each of its two paths whatever the size (section 10, making it fast).
+# The public function, and each of its two paths whatever the size (Going deeper: speed).
 TRANSPOSED_PATHS = [ops.conv_transpose2d, ops.conv_transpose2d_reference, ops.conv_transpose2d_fast]
 
 

@@ -1,4 +1,4 @@
-"""The fast path of ops.conv_transpose2d (section 10, making it fast), against PyTorch.
+"""The fast path of ops.conv_transpose2d (Going deeper: speed), against PyTorch.
 
 tests/test_ops.py runs the foundation's 500 configurations through both paths. Those are small
 (strides up to 3, one batch chunk, no threads), so this file adds what they cannot reach: large

@@ -1,7 +1,7 @@
-"""Timing ``ops.conv_transpose2d`` against ``F.conv_transpose2d`` (section 10, making it fast).
+"""Timing ``ops.conv_transpose2d`` against ``F.conv_transpose2d`` (Going deeper: speed).
 
 Used by ``benchmarks/conv_transpose2d.py`` (``make bench``: the full shapes, every core) and by
-the notebook of section 10 (small shapes, live). Both sides run in the same process on the same
+the speed page (small shapes, live). Both sides run in the same process on the same
 float32 data, interleaved round by round (the side that goes first alternates, because whichever
 runs right after the other library pays for its idle threads), and each time reported is the
 median over the rounds.

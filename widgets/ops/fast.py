@@ -1,7 +1,7 @@
-"""The fast path of the transposed convolution (section 10, making it fast), and the public
+"""The fast path of the transposed convolution (Going deeper: speed), and the public
 ``conv_transpose2d`` that chooses between it and the reference.
 
-Module-level names a reader of section 10 (and the tests) may use: the tunables
+Module-level names a reader of the speed page (and the tests) may use: the tunables
 ``FAST_PATH_MIN_MULTIPLY_ADDS`` (the size from which ``conv_transpose2d`` takes the fast path),
 ``CHUNK_BYTES`` (the size a batch chunk's painted taps aim at), ``MIN_VALUES_PER_THREAD`` (the
 work that makes a thread worth starting) and ``BATCH_INNER_MAX_PIXELS``; the bookkeeping
@@ -341,8 +341,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
     ``weight`` is ``(C_in, C_out/groups, kH, kW)``. Small problems (the chapter's examples and
     explorers) run the readable scatter-add of ``conv_transpose2d_reference``; larger ones run
-    ``conv_transpose2d_fast``, the same sums arranged around one matrix multiply (section 10,
-    making it fast). Both give equal results on integer-valued data; on floats they differ only
+    ``conv_transpose2d_fast``, the same sums arranged around one matrix multiply (Going
+    deeper: speed). Both give equal results on integer-valued data; on floats they differ only
     by rounding (a different summation order), as PyTorch's own CPU and GPU kernels do.
     """
     args = transpose_args(input, weight, bias, stride, padding, output_padding, groups, dilation)
