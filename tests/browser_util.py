@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import os
 import shutil
 import tempfile
@@ -425,18 +426,36 @@ class ExplorerPage:
     def focus(self, grid: str, row: int, col: int, channel: Optional[int] = None) -> None:
         self.cell(grid, row, col, channel).focus()
 
+    def compute(self, settings: list) -> list:
+        """What the page's own computation (``tcCompute`` on the root, the JavaScript twin of
+        the explorer's Python ``compute``) gives for every setting ({control: value}), in ONE
+        page evaluation and without drawing: how an explorer that computes in the page is
+        checked against Python for every reachable state."""
+        return self.evaluate_bulk(
+            """(root, settings) => settings.map((setting) => root.tcCompute(setting))""", settings)
+
+    def evaluate_bulk(self, function: str, data):
+        """``function(root, data)`` in the page, with ``data`` and the result carried as JSON
+        text: Playwright's own encoding of arguments and results takes minutes for the
+        hundred thousand states of an exhaustive check, a JSON string a fraction of a second."""
+        text = self.page.evaluate(
+            f"""([root, data]) => JSON.stringify(
+                ({function})(document.querySelector(root), JSON.parse(data)))""",
+            [self.root, json.dumps(data)],
+        )
+        return json.loads(text)
+
     def sweep(self, states: list, read: str) -> list:
         """Drive the controls through ``states`` (each {aria-label: value}) in ONE page
         evaluation and return, per state, what the JavaScript function ``read(root)`` collects
         from the explorer: a whole exhaustive sweep costs one round trip to the browser."""
-        return self.page.evaluate(
-            f"""([root, states]) => {{
+        return self.evaluate_bulk(
+            f"""(element, states) => {{
                 {_SET_CONTROLS_JS}
                 const read = {read};
-                const element = document.querySelector(root);
                 return states.map((state) => {{ setControls(element, state); return read(element); }});
             }}""",
-            [self.root, states],
+            states,
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import statistics
 
 import numpy as np
@@ -13,7 +12,7 @@ from browser_util import READ_GRID_JS, built_pages, wait_for_mathjax
 from conftest import BOOK_HTML
 
 from widgets import ops
-from widgets.adjoint import KERNEL_SIZE, KERNELS, INPUT_SIZES, PADDINGS, STRIDES, adjoint_state
+from widgets.adjoint import KERNEL_SIZE, AdjointExplorer, adjoint_state
 
 pytestmark = pytest.mark.browser
 
@@ -89,8 +88,7 @@ def test_every_setting_redraws_at_the_formula_size(open_explorer):
     equals the explorer's table, the output is PyTorch's at the formula's size, and Cᵀ has one
     row per output cell and one column per input cell."""
     explorer = open_explorer(MATRIX_PAGE, NAME)
-    cases = list(itertools.product(KERNELS, *(range(lo, hi + 1)
-                                              for lo, hi in (INPUT_SIZES, STRIDES, PADDINGS))))
+    cases = [tuple(s.values()) for s in AdjointExplorer.reachable_states()]
     shown = explorer.sweep([{"kernel": k, "input size": i, "stride": s, "padding": p}
                             for k, i, s, p in cases], READ)
     for (kernel, input_size, stride, padding), got in zip(cases, shown, strict=True):

@@ -1,11 +1,14 @@
 """OutputSizeCalculator in the built book (headless Chromium, no kernel).
 
-The calculator evaluates the formula in JavaScript, so the central test here drives the rendered
-page through every state its sliders can reach and compares what it shows with PyTorch.
+The calculator evaluates the formula in JavaScript, so the central test here runs the page's own
+computation for every state its sliders can reach, in one page evaluation, and compares it with
+`calculator_state` (itself checked against PyTorch for every state in tests/test_output_size.py);
+a sample of states is also drawn through the real sliders and read back from the page.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -13,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from widgets import ops
-from widgets.output_size import LIMITS, calculator_state, code_line, reachable_states
+from widgets.output_size import OutputSizeCalculator, calculator_state, code_line
 
 pytestmark = pytest.mark.browser
 
@@ -81,33 +84,39 @@ def test_renders_the_default_example(open_explorer):
     assert explorer.control("output padding").get_attribute("max") == "1"
 
 
-def test_every_reachable_state_matches_pytorch(open_explorer):
-    """Move the sliders through all 30,464 reachable states in one page evaluation; compare
-    what the calculator shows with PyTorch."""
+SETTINGS = list(OutputSizeCalculator.reachable_states())
+
+
+def test_every_reachable_state_matches_python(open_explorer):
+    """The page's computation for all 30,464 reachable settings, in one page evaluation, equals
+    calculator_state (terms, total, output size or none, output_padding limit, forward sizes,
+    PyTorch line)."""
+    explorer = open_explorer(PAGE, NAME)
+    assert len(SETTINGS) == 30464
+    computed = explorer.compute(SETTINGS)
+    expected = json.loads(json.dumps([calculator_state(**s) for s in SETTINGS]))
+    bad = [(s, got, want) for s, got, want in zip(SETTINGS, computed, expected, strict=True)
+           if got != want]
+    assert bad == [], bad[:3]
+
+
+def test_sliders_draw_a_sample_of_states_as_pytorch_says(open_explorer):
+    """Every 500th reachable state through the real sliders: what the page draws is PyTorch's."""
     explorer = open_explorer(PAGE, NAME)
     assert explorer.locator("input[type=range]").evaluate_all(
-        "els => els.map(e => e.getAttribute('aria-label'))") == [LABELS[t] for t in LIMITS]
-    states = list(reachable_states())
-    shown = explorer.sweep([{LABELS[t]: v for t, v in zip(LIMITS, state)} for state in states], READ)
-    assert len(shown) == len(states) == 30464
-    bad = []
-    forward_cache = {}
-    for state, (controls, size, forward, code, level, cells) in zip(states, shown):
+        "els => els.map(e => e.getAttribute('aria-label'))") == list(LABELS.values())
+    sample = SETTINGS[::500]
+    shown = explorer.sweep([{LABELS[t]: v for t, v in s.items()} for s in sample], READ)
+    for setting, (controls, size, forward, code, level, cells) in zip(sample, shown, strict=True):
+        state = tuple(setting.values())
         expected = torch_size(*state)
-        key = state[:5]
-        if key not in forward_cache:
-            forward_cache[key] = forward_sizes(calculator_state(*state[:5], 0))
-        ok = (
-            controls == "|".join(map(str, state))
-            and code == code_line(*state)
-            and forward == forward_cache[key]
-            and (size == str(expected) and level == "info" and cells == expected
-                 if expected is not None else
-                 not re.search(r"\d", size) and level == "error" and cells == 0)
-        )
-        if not ok:
-            bad.append((state, expected, size, forward, level, cells))
-    assert bad == [], bad[:5]
+        assert controls == "|".join(map(str, state))
+        assert code == code_line(*state)
+        assert forward == forward_sizes(calculator_state(**setting))
+        if expected is None:
+            assert not re.search(r"\d", size) and level == "error" and cells == 0, state
+        else:
+            assert size == str(expected) and level == "info" and cells == expected, state
 
 
 def test_forward_range_is_checked_by_pytorch_conv2d(open_explorer):

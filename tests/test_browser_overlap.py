@@ -7,14 +7,13 @@ the rule S | K and gcd(D, S) = 1, and hovering and the keyboard with the geometr
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 from browser_util import READ_GRID_JS
 
 from widgets import ops
-from widgets.overlap import LIMITS, input_size_for
+from widgets.overlap import OverlapExplorer, input_size_for
 
 PAGE = "chapters/06_checkerboard.html"
 NAME = "overlap"
@@ -30,7 +29,7 @@ READ = f"""(root) => {{
 
 def states():
     """Every (K, S, D) the sliders reach."""
-    return list(itertools.product(*(range(lo, hi + 1) for lo, hi in LIMITS.values())))
+    return [tuple(s.values()) for s in OverlapExplorer.reachable_states()]
 
 
 def show(explorer, k, s, d):
@@ -40,7 +39,7 @@ def show(explorer, k, s, d):
 
 def test_every_state_equals_overlap_counts(open_explorer):
     explorer = open_explorer(PAGE, NAME)
-    assert list(LIMITS) == ["kernel_size", "stride", "dilation"]
+    assert list(OverlapExplorer.controls) == ["kernel_size", "stride", "dilation"]
     settings = states()
     assert len(settings) == 84
     shown = explorer.sweep([{"kernel size": k, "stride": s, "dilation": d} for k, s, d in settings],

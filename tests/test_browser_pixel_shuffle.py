@@ -8,13 +8,12 @@ keyboard are checked on a few cells.
 
 from __future__ import annotations
 
-import itertools
 
 import pytest
 import torch
 from torch import nn
 
-from widgets.pixel_shuffle import CHANNELS, FACTORS
+from widgets.pixel_shuffle import PixelShuffleExplorer
 
 PAGE = "chapters/07_fixes.html"
 NAME = "pixel-shuffle"
@@ -47,8 +46,7 @@ def controls(r, channels):
 
 def test_every_hover_mapping_is_the_formula(open_explorer):
     explorer = open_explorer(PAGE, NAME)
-    states = list(itertools.product(range(FACTORS[0], FACTORS[1] + 1),
-                                    range(CHANNELS[0], CHANNELS[1] + 1)))
+    states = [tuple(s.values()) for s in PixelShuffleExplorer.reachable_states()]
     assert states == [(2, 1), (2, 2), (3, 1), (3, 2)]
     shown = explorer.sweep([controls(r, channels) for r, channels in states], READ)
     for (r, channels), cells in zip(states, shown, strict=True):

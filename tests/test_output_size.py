@@ -90,7 +90,7 @@ def test_conv_input_sizes_against_torch_forward_sizes():
 
 
 def test_conv_input_sizes_pairs_and_empty_range():
-    assert ops.conv_input_sizes(4, 3, 2, 1) == range(7, 9)  # the outline's 7 and 8
+    assert ops.conv_input_sizes(4, 3, 2, 1) == range(7, 9)  # the worked example's 7 and 8
     assert ops.conv_input_sizes((4, 2), 3, (2, 1), 1) == (range(7, 9), range(2, 3))
     assert len(ops.conv_input_sizes(1, 1, 1, 3)) == 0  # padding 3 makes every output >= 7
     with pytest.raises(ValueError, match="size must be >= 1"):

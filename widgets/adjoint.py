@@ -13,7 +13,7 @@ from ._base import Explorer, as_numbers, format_grid
 from .static_figure import Grid
 
 KERNEL_SIZE = 3
-# The outline's worked kernel, a dense one, and small fixed random integers.
+# The chapter's worked kernel, a dense one, and small fixed random integers.
 KERNELS = {
     "sparse": np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float),
     "ones": np.ones((KERNEL_SIZE, KERNEL_SIZE)),

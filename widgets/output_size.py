@@ -105,7 +105,7 @@ class OutputSizeCalculator(Explorer):
 
     Controls: input_size 1-32, kernel_size 1-7, stride 1-4, padding 0-3, dilation 1-3 and
     output_padding, which PyTorch limits to values below the stride or the dilation (moving
-    either slider down lowers output_padding with it). The default is the outline's 4 -> 7
+    either slider down lowers output_padding with it). The default is the chapter's 4 -> 7
     example: K=3, S=2, P=1, where a forward conv maps both 7 and 8 to 4.
 
     About 30,000 settings: the page evaluates the formula itself, and `calculator_state` is

@@ -99,7 +99,7 @@ def uniform_overlap_question() -> dict:
 
 
 def upsampling_fix_question(c_in: int = 64, c_out: int = 64, size: int = 32) -> dict:
-    """Section 7, the outline's question: the fix for a K=3, S=2 block that keeps the parameters."""
+    """Section 7's question: the fix for a K=3, S=2 block that keeps the parameters."""
     from . import upsamplers as U  # needs PyTorch; imported only when this question is built
 
     params = {o: U.count_params(o, c_in, c_out) for o in U.OPTIONS}

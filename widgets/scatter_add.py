@@ -14,7 +14,7 @@ from ._base import Explorer, as_numbers, format_grid
 from .static_figure import Grid
 
 KERNEL_SIZE = 3
-# The outline's worked kernel (corners and centre) and a dense one.
+# The chapter's worked kernel (corners and centre) and a dense one.
 KERNELS = {
     "sparse": np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=float),
     "ones": np.ones((KERNEL_SIZE, KERNEL_SIZE)),
