@@ -1,4 +1,4 @@
-"""The matrix-view notebook run live in JupyterLab, driven in headless Chromium."""
+"""AdjointExplorer in the matrix-view notebook run live in JupyterLab, driven in headless Chromium."""
 
 from __future__ import annotations
 
