@@ -1,10 +1,6 @@
 // AdjointExplorer: y = Cᵀx, with the links between x, Cᵀ and y lit on hover.
 // Every number and every link comes precomputed from Python (model "states", one per setting).
 
-function cellName(index, size) {
-  return `(${Math.floor(index / size)},${index % size})`;
-}
-
 function listCells(indices, size) {
   return indices.map((i) => cellName(i, size)).join(", ");
 }

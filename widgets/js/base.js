@@ -87,6 +87,11 @@ function buttonControl(label, text, onClick = null) {
   return button;
 }
 
+// "(row,col)" of the cell at flat index `index` of a grid `size` cells wide.
+function cellName(index, size) {
+  return `(${Math.floor(index / size)},${index % size})`;
+}
+
 function formatNumber(value) {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }

@@ -51,7 +51,6 @@ function renderScatterAdd({ model, el }) {
   const highlighter = createHighlighter();
   let grids = null;
 
-  const cellName = (i, size) => `(${Math.floor(i / size)},${i % size})`;
   const stride = () => model.get("stride");
   // The setting's precomputed state: its geometry (windows, taps), paintings (added, sums) and kernel.
   const state = () => currentState(model);
