@@ -355,17 +355,23 @@ def test_challenge_checker_remeasures_the_generators():
     from widgets import challenge
 
     torch.manual_seed(0)
-    generators = {kind: challenge.Generator(kind, latent_dim=32, width=4).eval()
-                  for kind in challenge.UPSAMPLERS}
-    energy = {kind: challenge.sample_energy(challenge.samples(g, count=16, seed=1))
-              for kind, g in generators.items()}
-    lower = min(energy, key=energy.get)
-    higher = max(energy, key=energy.get)
-    assert exercises.check_challenge(generators, energy, lower).passed
-    with pytest.raises(ExerciseFailed, match="samples score lower"):
-        exercises.check_challenge(generators, energy, higher)
-    wrong = dict(energy, transposed=energy["transposed"] + 0.1)
-    report = exercises.case_report(exercises.check_challenge, generators, wrong, lower)
-    assert report.passed == (False, True) and "energy['transposed']" in report.message
-    pending = exercises.check_challenge(generators, ..., ...)
+    generators = {arm: [challenge.Generator(arm, latent_dim=32, width=4).eval()
+                        for _ in range(2)] for arm in challenge.ARMS}
+    means = {arm: np.mean([challenge.sample_energy(challenge.samples(g, count=16, seed=1))
+                           for g in gs]) for arm, gs in generators.items()}
+    strongest, weakest = max(means, key=means.get), min(means, key=means.get)
+    assert strongest != weakest
+    assert exercises.check_challenge(generators, means, strongest, weakest).passed
+    with pytest.raises(ExerciseFailed, match="the lowest mean is"):
+        exercises.check_challenge(generators, means, strongest, strongest)
+    # A mean of one generator instead of both is caught, with the arm it concerns.
+    arm = "convT K4 S2"
+    one = challenge.sample_energy(challenge.samples(generators[arm][0], count=16, seed=1))
+    report = exercises.case_report(exercises.check_challenge, generators,
+                                   dict(means, **{arm: one}), weakest, weakest)
+    assert report.passed == (False, False, True)
+    assert f"means[{arm!r}]" in report.message and "the mean over its 2" in report.message
+    untrained = exercises.case_report(exercises.check_challenge, {}, means, strongest, weakest)
+    assert untrained.passed == (False,) * 3 and "run the training cell" in untrained.message
+    pending = exercises.check_challenge(generators, ..., ..., ...)
     assert not pending.passed and "not implemented yet" in pending.message

@@ -5,8 +5,9 @@ The assignment is an Otter-Grader master notebook built from the chapter's own n
 * the numeric parts of the conceptual exercises (``12_exercises``), one answer cell each;
 * the four coding exercises (``13_coding_exercises``): prompt, hint, the starter cell the student
   fills in, the worked solution (removed from the student's copy) and the checker cell;
-* the challenge (``14_challenge``) in quick mode, with its deliverable: the checkerboard energy of
-  both generators' samples and the name of the cleaner upsampler.
+* the challenge (``14_challenge``) in quick mode, with the numbers of its deliverable: each arm's
+  mean checkerboard energy over five seeds, and the arms with the highest and the lowest mean
+  (the prediction and the explanation are read by the instructor).
 
 The coding questions have one hidden test per checker case, each calling
 ``widgets.exercises.case_report``: the grade comes from the same checkers students run, and a
@@ -66,7 +67,7 @@ CODING = [
      dict(prompt="c8d87d73", hint="ead6b86f", starter="b13bbb07", solution="691d9b68",
           checks=["e88a6ec3"])),
 ]
-CHALLENGE_POINTS = 4
+CHALLENGE_POINTS = 3
 
 # Conceptual answers: exercise -> (prompt cell id in 12_exercises, answers). Each answer is
 # (variable, what to enter, the value of the worked solution, a hidden test that recomputes the
@@ -189,24 +190,25 @@ CONCEPTUAL = {
 
 COLAB_CELL = "faa4800f"
 
-# The challenge, in quick mode: cells of 14_challenge that set up and train both generators.
-CHALLENGE_CELLS = ["f41a3599", "083867a1", "dc00c940", "a518b608"]
-QUICK_OR_FULL = """\
-`FULL_RUN = False` is the quick mode: a 16-channel generator, 400 steps of 64 images per run, a
-few seconds on a laptop. `FULL_RUN = True` trains a 64-channel generator for 5,000 steps of 128
-images per run, on the GPU when PyTorch sees one; try it, then set it back before you hand in."""
+# The challenge, in quick mode: the cells of 14_challenge from the prediction to the training of
+# the four arms (five generators each). The prediction is read by the instructor, not graded.
+CHALLENGE_CELLS = ["predict", "prediction-answer", "25dda37b", "f41a3599", "083867a1",
+                   "dc00c940", "train-md", "a518b608"]
 CHALLENGE_PROMPT = """\
-**Your deliverable.** Measure the two generators you just trained. Sixteen samples of each, from
-the same noise (`challenge.samples(generator, count=16, seed=1)`), scored with
-`challenge.sample_energy` (the mean checkerboard energy with one pixel cropped from each border).
-Set `energy` to a dict from each upsampler name (`"transposed"`, `"resize"`) to its score, and
-`cleaner` to the name of the upsampler whose samples score lower. Keep `FULL_RUN = False`: the
-grader runs your notebook in quick mode."""
+**Your numbers.** Measure the generators you just trained. Score each generator by the mean
+checkerboard energy of sixteen samples from the same noise,
+`challenge.sample_energy(challenge.samples(generator, count=16, seed=1))` (one pixel cropped from
+each border), and average the scores of each arm's five generators. Set `means` to a dict from
+each arm's name to that average, `strongest` to the name of the arm with the highest mean and
+`weakest` to the name of the arm with the lowest. Keep `FULL_RUN = False`: the grader runs your
+notebook in quick mode."""
 CHALLENGE_SOLUTION = """\
-energy = {kind: challenge.sample_energy(challenge.samples(g, count=16, seed=1))  # SOLUTION
-          for kind, g in generators.items()}  # SOLUTION NO PROMPT
-cleaner = min(energy, key=energy.get)  # SOLUTION
-energy, cleaner"""
+means = {name: np.mean([challenge.sample_energy(challenge.samples(g, count=16, seed=1))  # SOLUTION
+                        for g in gs]) for name, gs in generators.items()}  # SOLUTION NO PROMPT
+strongest = max(means, key=means.get)  # SOLUTION
+weakest = min(means, key=means.get)  # SOLUTION
+means, strongest, weakest"""
+CHALLENGE_NAMES = ["generators", "means", "strongest", "weakest"]
 
 SETUP = """\
 import time
@@ -217,7 +219,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from widgets import challenge, exercises, ops
+from widgets import challenge, exercises, ops, upsamplers
 from widgets.exercises import not_implemented
 
 torch.manual_seed(0)
@@ -339,20 +341,18 @@ def coding_cells(coding, case_counts):
 
 def challenge_cells(challenge, case_count):
     cells = [new_markdown_cell("## Part 3: the challenge, in quick mode\n\n"
-                               "The same small generator is trained twice, once upsampling with "
-                               "`ConvTranspose2d(K=3, S=2)` and once with nearest upsampling and "
-                               "a 3×3 convolution; the checkerboard measure of section 6 tells "
-                               "their samples apart.")]
-    cells.append(new_markdown_cell(QUICK_OR_FULL))
+                               "The same small generator is trained with four upsamplers, five "
+                               "seeds each, and the checkerboard measure of section 6 compares "
+                               "their samples.")]
     cells += [_markdown(challenge[i]) if challenge[i].cell_type == "markdown"
               else new_code_cell(_without_test_notes(challenge[i].source))
               for i in CHALLENGE_CELLS]
     cells += [_question("challenge", CHALLENGE_POINTS), new_markdown_cell(CHALLENGE_PROMPT),
               raw("# BEGIN SOLUTION"), new_code_cell(CHALLENGE_SOLUTION), raw("# END SOLUTION"),
               raw("# BEGIN TESTS"),
-              *_case_tests("check_challenge", ["generators", "energy", "cleaner"], case_count),
+              *_case_tests("check_challenge", CHALLENGE_NAMES, case_count),
               raw("# END TESTS"), raw("# END QUESTION"),
-              new_code_cell("exercises.check_challenge(generators, energy, cleaner)")]
+              new_code_cell(f"exercises.check_challenge({', '.join(CHALLENGE_NAMES)})")]
     return cells
 
 
@@ -365,7 +365,7 @@ def _case_counts():
     counts = {checker: len(exercises.case_report(getattr(exercises, checker), starter).passed)
               for _, _, checker, _, _ in CODING}
     counts["check_challenge"] = len(exercises.case_report(exercises.check_challenge, {}, ...,
-                                                          ...).passed)
+                                                          ..., ...).passed)
     return counts
 
 

@@ -661,55 +661,64 @@ def _pixel_shuffle_cases(fn, seed=0):
 
 
 # ---------------------------------------------------------------------------------------------
-# The challenge: the checkerboard energy of both generators' samples
+# The challenge: the checkerboard energy of the four arms' samples, over several seeds
 # ---------------------------------------------------------------------------------------------
 
-def check_challenge(generators, energy, cleaner):
-    """The challenge's deliverable: ``energy`` and ``cleaner`` for the trained ``generators``.
+def check_challenge(generators, means, strongest, weakest):
+    """The challenge's numbers: ``means``, ``strongest`` and ``weakest`` for ``generators``.
 
-    ``generators`` maps each upsampler ("transposed", "resize") to its trained generator.
-    ``energy`` must map each upsampler to the mean checkerboard energy of 16 samples
-    (``challenge.samples(generator, count=16, seed=1)``, scored by ``challenge.sample_energy``);
-    ``cleaner`` must name the upsampler whose samples score lower. Both are re-measured here.
+    ``generators`` maps each arm of ``challenge.ARMS`` to its trained generators (one per
+    seed). ``means`` must map each arm to the mean, over its generators, of
+    ``challenge.sample_energy(challenge.samples(generator, count=16, seed=1))``;
+    ``strongest`` and ``weakest`` must name the arms with the highest and the lowest mean.
+    Every number is measured again here from the generators.
     """
-    return _check(_challenge_cases(generators, energy, cleaner))
+    return _check(_challenge_cases(generators, means, strongest, weakest))
 
 
-def _challenge_cases(generators, energy, cleaner):
-    name = "Challenge (checkerboard energy)"
-    checks = ("energy", "cleaner")
-    summary = f"{name}: both energies match a new measurement, and {cleaner!r} is the lower one."
-    return _Cases(name, len(checks), _challenge_outcomes(name, generators, energy, cleaner),
+def _challenge_cases(generators, means, strongest, weakest):
+    name = "Challenge (checkerboard energy per arm)"
+    summary = (f"{name}: every arm's mean matches a new measurement; {strongest!r} scores "
+               f"highest and {weakest!r} lowest.")
+    return _Cases(name, 3, _challenge_outcomes(name, generators, means, strongest, weakest),
                   summary)
 
 
-def _challenge_outcomes(name, generators, energy, cleaner):
+def _measured_means(generators):
     from . import challenge
 
-    if energy is Ellipsis and cleaner is Ellipsis:
-        raise not_implemented("energy and cleaner are still `...`")
-    if not isinstance(generators, dict) or sorted(generators) != sorted(challenge.UPSAMPLERS):
-        failure = ExerciseFailed(f"{name}: `generators` should map {challenge.UPSAMPLERS} to "
-                                 f"trained generators; run the training cell first")
-        yield failure
-        yield failure
+    return {arm: float(np.mean([challenge.sample_energy(challenge.samples(g, count=16, seed=1))
+                                for g in generators[arm]]))
+            for arm in challenge.ARMS}
+
+
+def _challenge_outcomes(name, generators, means, strongest, weakest):
+    from . import challenge
+
+    arms = list(challenge.ARMS)
+    if means is Ellipsis and strongest is Ellipsis and weakest is Ellipsis:
+        raise not_implemented("means, strongest and weakest are still `...`")
+    if (not isinstance(generators, dict) or sorted(generators) != sorted(arms)
+            or not all(generators[arm] for arm in arms)):
+        failure = ExerciseFailed(f"{name}: `generators` should map each of {arms} to a list "
+                                 f"of trained generators; run the training cell first")
+        yield from (failure, failure, failure)
         return
-    measured = {kind: challenge.sample_energy(challenge.samples(g, count=16, seed=1))
-                for kind, g in generators.items()}
-    if not isinstance(energy, dict) or sorted(energy) != sorted(measured):
-        yield ExerciseFailed(f"{name}: `energy` should be a dict with the keys "
-                             f"{challenge.UPSAMPLERS}, got {energy!r}")
+    measured = _measured_means(generators)
+    if not isinstance(means, dict) or sorted(means) != sorted(arms):
+        yield ExerciseFailed(f"{name}: `means` should be a dict with the keys {arms}, got "
+                             f"{means!r}")
     else:
-        off = [kind for kind in challenge.UPSAMPLERS if not _same_number(energy[kind],
-                                                                         measured[kind])]
+        off = [arm for arm in arms if not _same_number(means[arm], measured[arm])]
         yield (ExerciseFailed(
-            f"{name}: energy[{off[0]!r}] is {energy[off[0]]!r}, but 16 samples of that "
-            f"generator (challenge.samples(g, count=16, seed=1)) score {measured[off[0]]:.6g} "
-            f"with challenge.sample_energy") if off else None)
-    lower = min(measured, key=measured.get)
-    yield (None if cleaner == lower else ExerciseFailed(
-        f"{name}: cleaner is {cleaner!r}, but the {lower!r} generator's samples score lower "
-        f"({measured[lower]:.4f} against {max(measured.values()):.4f})"))
+            f"{name}: means[{off[0]!r}] is {means[off[0]]!r}, but the mean over its "
+            f"{len(generators[off[0]])} generators of challenge.sample_energy(challenge.samples("
+            f"g, count=16, seed=1)) is {measured[off[0]]:.6g}") if off else None)
+    for answer, pick, word in ((strongest, max, "highest"), (weakest, min, "lowest")):
+        right = pick(measured, key=measured.get)
+        yield (None if answer == right else ExerciseFailed(
+            f"{name}: the {word} mean is {right!r}'s ({measured[right]:.4f}), not "
+            f"{answer!r}'s" + (f" ({measured[answer]:.4f})" if answer in measured else "")))
 
 
 def _same_number(value, expected):
