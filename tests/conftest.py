@@ -22,6 +22,7 @@ from browser_util import (  # noqa: E402
     launch_chromium,
     serve_directory,
 )
+from lab_util import stop_shared_labs  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK_HTML = ROOT / "_build" / "html"
@@ -54,6 +55,10 @@ def pytest_collection_modifyitems(items):
             if name.startswith(prefix):
                 item.add_marker(getattr(pytest.mark, marker))
                 break
+
+
+def pytest_sessionfinish(session):
+    stop_shared_labs()  # the Lab layer's one server, if a test started it
 
 
 @pytest.fixture(scope="session")

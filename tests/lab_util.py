@@ -4,11 +4,16 @@ The server runs as it would for a student (the project's venv kernel, the
 anywidget and ipywidgets lab extensions), on a free 127.0.0.1 port with a token,
 with its own temporary workspaces, settings and runtime folders, and on a copy of
 the chapters so that Lab's autosave never touches the committed notebooks.
+
+Starting Lab costs seconds of both cores, so the Lab layer starts one server per test run
+(`shared_lab`) and opens each notebook there in a folder and a workspace of its own, shutting
+its kernel down afterwards; conftest stops the server when the run ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import pathlib
@@ -125,6 +130,44 @@ def lab_server(python, root, env=None):
         shutil.rmtree(work, ignore_errors=True)
 
 
+# interpreter -> (its shared server's ExitStack, root folder, base URL, token)
+_SHARED_LABS: dict[str, tuple] = {}
+_PAGE_NUMBERS = itertools.count(1)
+
+
+def shared_lab(python=sys.executable) -> tuple[str, str, pathlib.Path]:
+    """(base_url, token, root) of the one JupyterLab from `python` for this test run.
+
+    Started on first use; `stop_shared_labs` stops it.
+    """
+    key = str(python)
+    if key not in _SHARED_LABS:
+        with contextlib.ExitStack() as stack:
+            root = pathlib.Path(tempfile.mkdtemp(prefix="tc-lab-root-"))
+            stack.callback(shutil.rmtree, root, ignore_errors=True)
+            base, token = stack.enter_context(lab_server(python, root))
+            _SHARED_LABS[key] = (stack.pop_all(), root, base, token)
+    _, root, base, token = _SHARED_LABS[key]
+    return base, token, root
+
+
+def stop_shared_labs() -> None:
+    while _SHARED_LABS:
+        _, (stack, *_) = _SHARED_LABS.popitem()
+        stack.close()
+
+
+def shut_down_sessions(base: str, token: str, path: str | None = None) -> None:
+    """Stop the kernel of notebook `path` (every kernel when None), so the next notebook runs alone."""
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=10) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        if path is None or session["path"] == path:
+            request = urllib.request.Request(f"{base}/api/sessions/{session['id']}?token={token}",
+                                             method="DELETE")
+            urllib.request.urlopen(request, timeout=30).close()
+
+
 def wait_for_idle_kernel(base: str, token: str, name: str, timeout: float = 180) -> None:
     """Poll the server until a session for notebook `name` has an idle kernel."""
     deadline = time.monotonic() + timeout
@@ -139,21 +182,29 @@ def wait_for_idle_kernel(base: str, token: str, name: str, timeout: float = 180)
 
 @contextlib.contextmanager
 def notebook_in_lab(browser, notebook: str, explorer: str | None):
-    """A fresh Lab with `notebook` open, all cells run and `explorer` (if any) rendered; yields the page.
+    """`notebook` open in Lab, all cells run and `explorer` (if any) rendered; yields the page.
 
-    The page must raise no uncaught error while the test uses it.
+    The notebook is a copy alone in a folder of its own on the shared server, opened in a
+    workspace of its own by a fresh browser context, with a fresh kernel that is shut down
+    afterwards. The page must raise no uncaught error while the test uses it.
     """
-    name = pathlib.Path(notebook).name
-    with jupyterlab([notebook]) as (base, token):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    base, token, root = shared_lab()
+    folder = f"page-{next(_PAGE_NUMBERS)}"
+    (root / folder).mkdir()
+    path = f"{folder}/{pathlib.Path(notebook).name}"
+    shutil.copy(ROOT / notebook, root / path)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
         page = context.new_page()
         page.add_init_script(ACCEPT_KERNEL_DIALOG)
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        open_and_run_all(page, base, token, name, explorer)
+        open_and_run_all(page, base, token, path, explorer, workspace=folder)
         yield page
+    finally:
         context.close()
-        assert errors == [], errors
+        shut_down_sessions(base, token, path)
+    assert errors == [], errors
 
 
 def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, timeout_ms: int = 180_000,
