@@ -150,20 +150,48 @@ chromium: venv ## make sure a Chromium is available for the browser tests
 # use both cores (-n 2; nbval keeps each notebook's cells on one worker, --dist loadfile).
 OTHER_LAYERS     := browser or lab or widgets7 or binder or kernels or grading
 
+# The layers run on two tracks side by side (make -j2): layers 1-4, then layers 5-8, each track in
+# order (a layer is the prerequisite of the next one on its track). The live layers 5-7 mostly wait
+# on a kernel, a server or a page, so they fill the cores that the first track's layers leave idle.
+# Each layer's output is printed whole when it ends (--output-sync), with the seconds it took. The
+# first failing layer stops the run once the layer beside it ends; `make test-layer-N` runs layer N
+# after the layers before it on its track.
 test: book chromium ## build the book, then run every test layer (non-zero exit on any failure)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-layer-4 test-layer-8
+
+# Prefix for a layer's command: prints its time when it ends, keeps its exit status.
+TIMED            := SECONDS=0; trap 'echo "   (took $$SECONDS s)"' EXIT;
+
+.PHONY: test-layer-1 test-layer-2 test-layer-3 test-layer-4 test-layer-5 test-layer-6 test-layer-7 test-layer-8
+
+test-layer-1:
 	@echo "== Layer 1: widgets.ops and explorer states against PyTorch"
-	$(PYTEST) tests -m "not ($(OTHER_LAYERS))" -q -n 2
+	$(TIMED) $(PYTEST) tests -m "not ($(OTHER_LAYERS))" -q -n 2
+
+test-layer-2: test-layer-1
 	@echo "== Layer 2: nbval, strict, over chapters/"
-	$(NB_ENV) $(PYTEST) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg chapters -q -n 2 --dist loadfile
-	@echo "== Layer 3: nbval again under every CPU kernel family this machine can force"
-	$(PYTEST) tests -m kernels -q
+	$(TIMED) $(NB_ENV) $(PYTEST) --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg chapters -q -n 2 --dist loadfile
+
+test-layer-3: test-layer-2
+	@echo "== Layer 3: nbval again under each CPU kernel family this machine can force"
+	$(TIMED) $(PYTEST) tests -m kernels -q
+
+test-layer-4: test-layer-3
 	@echo "== Layer 4: the built book in headless Chromium"
-	$(PYTEST) tests -m browser -q -n 2
+	$(TIMED) $(PYTEST) tests -m browser -q -n 2
+
+test-layer-5:
 	@echo "== Layer 5: live JupyterLab 4 (ipywidgets 8) in headless Chromium"
-	$(PYTEST) tests -m lab -q
+	$(TIMED) $(PYTEST) tests -m lab -q
+
+test-layer-6: test-layer-5
 	@echo "== Layer 6: JupyterLab 3.6 with ipywidgets 7 (Colab's widget version)"
-	$(PYTEST) tests -m widgets7 -q
+	$(TIMED) $(PYTEST) tests -m widgets7 -q
+
+test-layer-7: test-layer-6
 	@echo "== Layer 7: Binder's build steps in a fresh venv, then the notebook it links"
-	$(PYTEST) tests -m binder -q
+	$(TIMED) $(PYTEST) tests -m binder -q
+
+test-layer-8: test-layer-7
 	@echo "== Layer 8: the autograded assignment, graded from a folder of submissions"
-	$(PYTEST) tests -m grading -q
+	$(TIMED) $(PYTEST) tests -m grading -q
