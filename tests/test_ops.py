@@ -163,7 +163,7 @@ def test_worked_example_2x2_input_3x3_kernel():
     ours = ops.conv_transpose2d(x[None, None], k[None, None])[0, 0]
     theirs = torch_call(F.conv_transpose2d, x[None, None], k[None, None])[0, 0]
     assert np.array_equal(ours, theirs)
-    # The outline's numbers, known independently of both implementations.
+    # The worked example's numbers, added up by hand (independent of both implementations).
     assert np.array_equal(ours, [[1, 2, 1, 2], [3, 5, 5, 4], [1, 5, 5, 2], [3, 4, 3, 4]])
     # Matrix view: the same numbers from C^T x, where C is the forward conv 4x4 -> 2x2.
     C = ops.conv_matrix(4, k)
