@@ -17,7 +17,7 @@ import torch.nn.functional as F  # noqa: E402
 import widgets  # noqa: E402
 from widgets import ops  # noqa: E402
 from widgets.output_size import (  # noqa: E402
-    CONTROLS, TERMS, calculator_state, code_line, reachable_states)
+    CONTROLS, TERMS, OutputSizeCalculator, calculator_state, code_line)
 
 torch.set_num_threads(1)
 
@@ -128,8 +128,8 @@ def test_output_padding_for_refuses_a_size_the_forward_conv_does_not_reach():
 # ---------------------------------------------------------------------------------------------
 
 def test_every_reachable_state_matches_torch():
-    states = list(reachable_states())
-    assert len(states) == 30464
+    states = [tuple(setting.values()) for setting in OutputSizeCalculator.reachable_states()]
+    assert len(states) == 30464 and len(set(states)) == 30464
     forward_checked = set()
     for i, k, s, p, d, op in states:
         state = calculator_state(i, k, s, p, d, op)

@@ -94,12 +94,6 @@ def calculator_state(input_size, kernel_size, stride, padding, dilation, output_
     }
 
 
-def reachable_states():
-    """Every (I, K, S, P, D, output_padding) the controls can reach, as tuples (see
-    `OutputSizeCalculator.reachable_states`)."""
-    return (tuple(setting.values()) for setting in OutputSizeCalculator.reachable_states())
-
-
 class OutputSizeCalculator(Explorer):
     """Six sliders, the output-size formula term by term, and the PyTorch line that matches.
 
