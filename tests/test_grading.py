@@ -71,6 +71,9 @@ def scatter_add(x, weight, stride, padding):
     raise KeyboardInterrupt  # not an Exception: it escapes the checker and the graded tests
 """
 CRASHES = "import os\nos._exit(3)"
+# The challenge trains five generators per arm; one per arm grades the same way in a fifth of
+# the time (each submission here would otherwise spend most of its time training).
+ALL_SEEDS, ONE_SEED = "SEEDS = range(5)", "SEEDS = range(1)"
 LOOPS = "while True:\n    pass"
 
 
@@ -105,6 +108,8 @@ def made(tmp_path_factory):
 
     def variant(source, target, change=None):
         nb = nbformat.read(source, as_version=4)
+        seeds, = [c for c in nb.cells if c.cell_type == "code" and ALL_SEEDS in c.source]
+        seeds.source = seeds.source.replace(ALL_SEEDS, ONE_SEED)
         if change:
             change(nb)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE))
 
 import assignment  # noqa: E402  (tools/ is a folder of scripts, not a package)
 
-DEFAULT_TIME_LIMIT = 300  # seconds per submission; the quick challenge and the rest take ~30 s
+DEFAULT_TIME_LIMIT = 300  # seconds per submission; the quick challenge and the rest take ~1 min
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 MAX_WRITTEN_BYTES = 64 * 2**20  # any one file the submission's processes write, logs included
 MAX_MEMORY_BYTES = 8 * 2**30  # address space per process
