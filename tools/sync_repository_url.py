@@ -30,16 +30,21 @@ INSTALL_LINE_FILES = ("README.md", "book/index.md")
 INSTALL_LINE = re.compile(r'pip install "git\+[^"]*"')
 
 SETUP_CELL = '''\
-# Setup for Colab, or for a copy of this notebook downloaded from the book: install the
-# chapter's `widgets` package where it is missing (pip keeps every package already there).
-# Where it is installed, this cell does nothing.
+# Setup for Colab, or for a copy of this notebook downloaded from the book:
+# install the chapter's `widgets` package where it is missing (pip keeps every
+# package already there). Where it is installed, this cell does nothing.
 try:
     import widgets
 except ImportError:
-    print("Installing the chapter's widgets package: pip install {pip_url}")
+    print(
+        "Installing the chapter's widgets package:",
+        "pip install {pip_url}",
+    )
     %pip install --quiet "{pip_url}"
 try:
-    from google.colab import output  # Colab draws third-party widgets only once asked to
+    # Colab draws third-party widgets only once asked to.
+    from google.colab import output
+
     output.enable_custom_widget_manager()
 except ImportError:
     pass'''
