@@ -226,10 +226,10 @@ def test_notebooks_that_can_vary_are_found():
 # nbval under each family
 
 
-def run_nbval(torch_family: str, coretype: str, notebooks: list[pathlib.Path]) -> dict:
+def run_nbval(torch_family: str, coretype: str, group: str, notebooks: list[pathlib.Path]) -> dict:
     """nbval over ``notebooks`` under one family; the failed cells and nbval's words for each."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    report = RESULTS_DIR / f"{torch_family}-{coretype}-{notebooks[0].stem}.xml"
+    report = RESULTS_DIR / f"{torch_family}-{coretype}-{group}.xml"
     report.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval",
                "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
@@ -249,18 +249,19 @@ def run_nbval(torch_family: str, coretype: str, notebooks: list[pathlib.Path]) -
             "tail": ANSI.sub("", result.stdout[-3000:] + result.stderr[-2000:])}
 
 
-def nbval_jobs(combos: list[tuple[str, str]]) -> list[tuple[tuple[str, str], list[pathlib.Path]]]:
-    """(combo, notebooks) runs that keep both cores busy, the longest first.
+def nbval_jobs(combos: list[tuple[str, str]]) -> list[tuple[tuple[str, str], str, list[pathlib.Path]]]:
+    """(combo, group, notebooks) runs that keep both cores busy, the longest first.
 
-    A notebook that trains takes most of a family's time (the default family's most of all,
-    without vector instructions), so each runs alone; each family's other notebooks share a run.
+    The notebooks that train take most of a family's time (the default family's most of all,
+    without vector instructions): under each family they are one run, the rest another, and
+    the training runs start first, so the short runs fill the other core at the end.
     """
     notebooks = varying_notebooks()
-    training = [p for p in notebooks if TRAINS.search(code_of(p))]
-    others = [p for p in notebooks if p not in training]
+    groups = {"training": [p for p in notebooks if TRAINS.search(code_of(p))]}
+    groups["other"] = [p for p in notebooks if p not in groups["training"]]
     ordered = sorted(combos, key=lambda combo: combo[0] != "default")
-    jobs = [(combo, [notebook]) for combo in ordered for notebook in training]
-    return jobs + [(combo, others) for combo in ordered if others]
+    return [(combo, group, members) for group, members in groups.items() if members
+            for combo in ordered]
 
 
 @pytest.fixture(scope="session")
@@ -272,8 +273,8 @@ def nbval_runs(request):
     for old_report in RESULTS_DIR.glob("*.xml"):
         old_report.unlink()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [(combo, pool.submit(run_nbval, *combo, notebooks))
-                   for combo, notebooks in nbval_jobs(wanted)]
+        futures = [(combo, pool.submit(run_nbval, *combo, group, notebooks))
+                   for combo, group, notebooks in nbval_jobs(wanted)]
         runs = {combo: [] for combo in wanted}
         for combo, future in futures:
             runs[combo].append(future.result())
