@@ -23,7 +23,7 @@ import urllib.request
 
 import browser_util
 import pytest
-from lab_util import ACCEPT_KERNEL_DIALOG, jupyterlab, open_and_run_all, run_code_below
+from lab_util import ACCEPT_KERNEL_DIALOG, jupyterlab, open_and_run_all, run_code_below, shut_down_sessions
 from widgets7_util import widgets7_python
 
 pytestmark = pytest.mark.widgets7
@@ -75,15 +75,6 @@ def unexpected_errors(errors: list[str], notebook: str) -> list[str]:
     return [error for error in errors if error not in refused]
 
 
-def shut_down_kernels(base: str, token: str) -> None:
-    """Stop every kernel, so each notebook runs alone on the machine's cores."""
-    with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=10) as response:
-        sessions = json.load(response)
-    for session in sessions:
-        request = urllib.request.Request(f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE")
-        urllib.request.urlopen(request, timeout=30).close()
-
-
 @pytest.fixture
 def notebook_page(browser, lab3, request):
     """open(notebook) -> a Lab 3 page with the notebook run; afterwards, no unexpected page error."""
@@ -107,7 +98,7 @@ def notebook_page(browser, lab3, request):
     for notebook, context, errors in opened:
         context.close()
         assert unexpected_errors(errors, notebook) == [], errors
-    shut_down_kernels(base, token)
+    shut_down_sessions(base, token)  # so each notebook runs alone on the machine's cores
 
 
 def status(page, explorer: str) -> str:
