@@ -8,6 +8,7 @@ either is missing: a green run must mean the pages were really checked.
 from __future__ import annotations
 
 import pathlib
+import re
 import sys
 
 import pytest
@@ -47,14 +48,50 @@ def pytest_addoption(parser):
     )
 
 
+def layer_of(filename: str) -> str | None:
+    """The layer of a test file, from its name (None: layer 1)."""
+    for prefix, marker in LAYER_PREFIXES.items():
+        if filename.startswith(prefix):
+            return marker
+    return None
+
+
 def pytest_collection_modifyitems(items):
     """Mark each test with its layer, from its file name (see LAYER_PREFIXES)."""
     for item in items:
-        name = item.path.name
-        for prefix, marker in LAYER_PREFIXES.items():
-            if name.startswith(prefix):
-                item.add_marker(getattr(pytest.mark, marker))
-                break
+        marker = layer_of(item.path.name)
+        if marker:
+            item.add_marker(getattr(pytest.mark, marker))
+
+
+def selected_layers(markexpr: str) -> set | None:
+    """The layers a Makefile layer's -m expression selects (None in the set: layer 1).
+
+    One layer's name, or "not (a or b ...)" over every other layer for layer 1; None for any
+    other expression, which then goes through pytest's own selection unchanged.
+    """
+    others = set(LAYER_PREFIXES.values())
+    if markexpr in others:
+        return {markexpr}
+    excluded = re.fullmatch(r"not \((.+)\)", markexpr.strip())
+    if excluded and set(excluded.group(1).split(" or ")) == others:
+        return {None}
+    return None
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Leave out the files of layers that -m deselects, without importing them.
+
+    A layer is a file's name (LAYER_PREFIXES), so -m would deselect every test in such a file
+    anyway; importing them all costs each layer about ten seconds of collection.
+    """
+    name = collection_path.name
+    if collection_path.suffix != ".py" or not name.startswith("test_"):
+        return None
+    layers = selected_layers(config.getoption("markexpr") or "")
+    if layers is not None and layer_of(name) not in layers:
+        return True
+    return None
 
 
 def pytest_sessionfinish(session):
