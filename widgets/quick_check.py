@@ -86,8 +86,9 @@ def uniform_overlap_question() -> dict:
                     f"not divide 3. This is the 1-2-4 pattern of section 6."},
             {"text": "kernel 4", "correct": True,
              "why": f"Every interior pixel receives {k4[0]} taps, because the stride 2 "
-                    f"divides the kernel size 4. Even overlap is geometry only: a learned kernel "
-                    f"with unequal taps can still leave a periodic pattern."},
+                    f"divides the kernel size 4. That is geometry only: whether a learned kernel "
+                    f"gives a flat output depends on its phase sums, which training need not "
+                    f"keep equal."},
             {"text": "kernel 5 (the original DCGAN layers)", "correct": False,
              "why": f"Uneven: interior pixels receive {_counts(k5)} taps in turn, because 2 does "
                     f"not divide 5."},
@@ -140,24 +141,25 @@ def backward_question() -> dict:
     """Section 8: the input gradient of conv_transpose2d."""
     return {
         "section": 8,
-        "prompt": "y = F.conv_transpose2d(x, W, stride=2, padding=1) and g is the gradient of the "
-                  "loss with respect to y. Which expression gives the gradient with respect to x?",
+        "prompt": "y = F.conv_transpose2d(x, w, stride=2, padding=1) and grad_y is the "
+                  "gradient of the loss with respect to y. Which expression gives the gradient "
+                  "with respect to x?",
         "options": _arrange([
-            {"text": "F.conv2d(g, W, stride=2, padding=1)", "correct": True,
+            {"text": "F.conv2d(grad_y, w, stride=2, padding=1)", "correct": True,
              "why": "The transposed convolution multiplies by Cᵀ, so its input gradient "
                     "multiplies by C, a convolution with the same weight tensor, stride and "
                     "padding. No flip, no transpose of the channel axes."},
-            {"text": "F.conv_transpose2d(g, W, stride=2, padding=1)", "correct": False,
-             "why": "That applies Cᵀ a second time: it enlarges g further instead of bringing it "
-                    "back to the shape of x."},
-            {"text": "F.conv2d(g, W.flip(2, 3), stride=2, padding=1)", "correct": False,
+            {"text": "F.conv_transpose2d(grad_y, w, stride=2, padding=1)", "correct": False,
+             "why": "That applies Cᵀ a second time: it enlarges grad_y further instead of "
+                    "bringing it back to the shape of x."},
+            {"text": "F.conv2d(grad_y, w.flip(2, 3), stride=2, padding=1)", "correct": False,
              "why": "The flip belongs to the zero-insertion recipe of section 5, which reproduces "
                     "the forward pass. The adjoint of Cᵀ is C itself, with the kernel unflipped."},
-            {"text": "F.conv2d(g, W.transpose(0, 1), stride=2, padding=1)", "correct": False,
-             "why": "W is stored as (C_in, C_out, k, k) for the transposed layer, which is "
-                    "already the (out_channels, in_channels, k, k) that conv2d needs to map g's "
-                    "channels back to x's. Transposing breaks the shapes, or the values when "
-                    "C_in = C_out."},
+            {"text": "F.conv2d(grad_y, w.transpose(0, 1), stride=2, padding=1)", "correct": False,
+             "why": "w is stored as (C_in, C_out, K, K) for the transposed layer, which is "
+                    "already the (out_channels, in_channels, K, K) that conv2d needs to map "
+                    "grad_y's channels back to x's. Transposing breaks the shapes, or the values "
+                    "when C_in = C_out."},
         ], correct_at=1),
     }
 
