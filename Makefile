@@ -151,8 +151,9 @@ chromium: venv ## make sure a Chromium is available for the browser tests
 OTHER_LAYERS     := browser or lab or widgets7 or binder or kernels or grading
 
 # The layers run on two tracks side by side (make -j2): layers 1-4 on one, layers 5-8 on the
-# other, each track in order (a layer is the prerequisite of the next one on its track). The live layers 5-7 mostly wait
-# on a kernel, a server or a page, so they fill the cores that the first track's layers leave idle.
+# other, each track in order (a layer is the prerequisite of the next one on its track). The live
+# layers 5-7 mostly wait on a kernel, a server or a page, so they fill the cores that the first
+# track's layers leave idle.
 # Each layer's output is printed whole when it ends (--output-sync), with the seconds it took. The
 # first failing layer stops the run once the layer beside it ends; `make test-layer-N` runs layer N
 # after the layers before it on its track.
