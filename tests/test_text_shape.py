@@ -22,6 +22,13 @@ def test_prose_words_skip_code_and_display_math():
     assert word_count.prose_words(markdown) == 9
 
 
+def test_prose_words_count_what_a_folded_answer_says():
+    markdown = ("````{admonition} Answer\n:class: dropdown\nIt is 17.\n"
+                "```python\nprint(17)\n```\n````")
+    # Answer, It, is, 17: the directive's title and text, not its option or its code
+    assert word_count.prose_words(markdown) == 4
+
+
 def test_parts_follow_the_table_of_contents():
     assert [word_count.part_of(n) for n in ("01_a", "11_b", "12_c", "14_d", "15_e")] == \
         ["core", "core", "exercises", "exercises", "going deeper"]

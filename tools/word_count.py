@@ -3,7 +3,8 @@
     python tools/word_count.py [--check]
 
 Prose is the text of the notebooks' Markdown cells, less fenced code blocks, display math and
-HTML comments; inline math and inline code count as one word each. The parts follow the book's
+HTML comments; inline math and inline code count as one word each. A MyST directive's text (an
+admonition, a folded answer) is prose the student reads, so it counts; its option lines do not. The parts follow the book's
 table of contents: the core path (sections 1-11, what a student reads in one sitting), the
 exercises (12-14) and "Going deeper" (15 on). ``--check`` exits non-zero when the core path is
 over ``CORE_LIMIT`` words.
@@ -21,16 +22,26 @@ CHAPTERS = ROOT / "chapters"
 CORE_LIMIT = 12_000
 PARTS = {"core": range(1, 12), "exercises": range(12, 15), "going deeper": range(15, 100)}
 
-_FENCED = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
+_FENCED = re.compile(r"^(```+|~~~+)(.*?)$(.*?)^\1", re.S | re.M)
+_OPTION = re.compile(r"^:[\w-]+:.*$", re.M)
 _DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _INLINE = re.compile(r"\$[^$\n]+\$|`[^`\n]+`")
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*\w)?")
 
 
+def _fence(match: re.Match) -> str:
+    """A directive (```{name} title) keeps its title and body; a code block goes."""
+    info, body = match.group(2).strip(), match.group(3)
+    if not info.startswith("{"):
+        return " "
+    title = info.split("}", 1)[1] if "}" in info else ""
+    return " " + title + " " + _OPTION.sub(" ", _FENCED.sub(_fence, body)) + " "
+
+
 def prose_words(markdown: str) -> int:
     """The number of words a reader reads in one Markdown cell."""
-    text = _COMMENT.sub(" ", _DISPLAY_MATH.sub(" ", _FENCED.sub(" ", markdown)))
+    text = _COMMENT.sub(" ", _DISPLAY_MATH.sub(" ", _FENCED.sub(_fence, markdown)))
     text = _INLINE.sub(" x ", text)
     return len(_WORD.findall(text))
 
