@@ -39,6 +39,8 @@ def test_every_explorer_refuses_a_keyword_that_is_not_a_control(cls):
 def test_controls_become_bounded_synced_traits(cls):
     explorer = cls()
     assert explorer.limits == {name: list(spec) for name, spec in cls.controls.items()}
+    # The key order travels as a list: a stored notebook sorts the keys of the limits dict.
+    assert explorer.control_order == list(cls.controls)
     assert explorer.setting == cls.default
     for name, spec in cls.controls.items():
         assert explorer.trait_metadata(name, "sync"), name

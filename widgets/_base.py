@@ -133,8 +133,11 @@ class Explorer(anywidget.AnyWidget):
     # The cell most recently hovered or focused in the page:
     # {"grid": name, "row": r, "col": c}, or {} before any.
     hovered = traitlets.Dict().tag(sync=True)
-    # {control: [low, high] or [choice, ...]}, in the order of `controls`, for the page.
+    # {control: [low, high] or [choice, ...]}, for the page.
     limits = traitlets.Dict().tag(sync=True)
+    # The controls' names in the order of `controls`, which orders a state's key. A list, because
+    # a dict's order does not survive the notebook file: nbformat writes JSON keys sorted.
+    control_order = traitlets.List().tag(sync=True)
     # key(setting) -> compute(**setting) for every reachable setting (where precomputed).
     states = traitlets.Dict().tag(sync=True)
 
@@ -144,6 +147,7 @@ class Explorer(anywidget.AnyWidget):
             raise ValueError(f"unknown control {unknown[0]!r} for {type(self).__name__}; "
                              f"valid: {', '.join(self.controls)}")
         super().__init__(limits={name: list(spec) for name, spec in self.controls.items()},
+                         control_order=list(self.controls),
                          states=self.precomputed_states(), **kwargs)
 
     def __init_subclass__(cls, **kwargs):

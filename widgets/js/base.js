@@ -204,9 +204,15 @@ function stateKey(setting) {
   return Object.values(setting).join("|");
 }
 
+// The controls' names in the order the explorer declares them ("limits" is a dict, and a stored
+// notebook sorts a dict's keys, so its order cannot be trusted).
+function controlNames(model) {
+  return model.get("control_order");
+}
+
 // The controls' current values, {control: value}, in the order the explorer declares them.
 function currentSetting(model) {
-  return Object.fromEntries(Object.keys(model.get("limits")).map((name) => [name, model.get(name)]));
+  return Object.fromEntries(controlNames(model).map((name) => [name, model.get(name)]));
 }
 
 // The precomputed state of the controls' current values.

@@ -67,7 +67,7 @@ function renderStacked({ model, el }) {
   const labelOf = (t) => t.replace(/^kernel_size_(\d)$/, "layer $1 kernel size").replace(/^stride_(\d)$/, "layer $1 stride");
   const controls = {};
   const groups = [];
-  for (const trait of Object.keys(model.get("limits"))) controls[trait] = traitControl(model, trait, labelOf(trait));
+  for (const trait of controlNames(model)) controls[trait] = traitControl(model, trait, labelOf(trait));
   frame.controls.append(controls.layers.el);
   for (let l = 1; l <= 4; l++) {
     // The legend names the layer; the visible labels stay short (aria-labels keep the layer).
