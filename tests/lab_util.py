@@ -234,6 +234,23 @@ def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, 
 KERNEL_STATUS = ".jp-StatusBar-Widget, #jp-main-statusbar span"
 
 
+PROMPTS = ".jp-Notebook .jp-CodeCell .jp-InputPrompt"
+
+WATCH_FOR_QUEUED_CELLS = """() => {
+  window.__tcRunStarted = false;
+  const notebook = document.querySelector(".jp-Notebook");
+  const queued = () => [...document.querySelectorAll('%s')].some(p => p.textContent.includes("*"));
+  new MutationObserver(() => { if (queued()) window.__tcRunStarted = true; })
+    .observe(notebook, {subtree: true, childList: true, characterData: true});
+}""" % PROMPTS
+
+ALL_CELLS_RUN = """() => {
+  const prompts = [...document.querySelectorAll('%s')];
+  return window.__tcRunStarted && prompts.length > 0
+    && prompts.every(p => /\\[\\d+\\]/.test(p.textContent) && !p.textContent.includes("*"));
+}""" % PROMPTS
+
+
 def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms, workspace):
     lab = f"{base}/lab/workspaces/{workspace}" if workspace else f"{base}/lab"
     page.goto(f"{lab}/tree/{notebook}?token={token}")
@@ -243,13 +260,15 @@ def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms, workspa
     # The execution indicator says "idle" before any kernel is attached; the status
     # bar names the kernel only once it is connected and ready.
     page.locator(KERNEL_STATUS, has_text="| Idle").first.wait_for(timeout=timeout_ms)
+    # A stored notebook shows the execution counts of its last run, the same numbers a fresh run
+    # gives, so a finished prompt alone does not tell that this run has ended. Watch for the
+    # prompts of this run going to "[*]" first (the observer sees it however quickly it passes).
+    page.evaluate(WATCH_FOR_QUEUED_CELLS)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    # Done when the last code cell has an execution count and the kernel is idle again.
-    last_prompt = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").last
-    page.wait_for_function(
-        "el => /\\[\\d+\\]/.test(el.textContent)", arg=last_prompt.element_handle(), timeout=timeout_ms
-    )
+    # Done when this run has started, every code cell has an execution count, and the kernel is
+    # idle again.
+    page.wait_for_function(ALL_CELLS_RUN, timeout=timeout_ms)
     page.locator(KERNEL_STATUS, has_text="| Idle").first.wait_for(timeout=timeout_ms)
     if explorer is None:  # a section without an explorer
         return None
