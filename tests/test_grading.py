@@ -2,19 +2,20 @@
 
 Built from the chapter's own notebooks: the assignment is generated with Otter-Grader, and a
 folder of submissions made from it (the solutions, the untouched student notebook, one with
-typical mistakes typed in, one that raises, one that crashes its kernel, one that loops forever,
-one that is not a notebook) is graded with the command an instructor runs, and three of them
-(partial credit, an error, not a notebook) once more, which must give their rows and feedback
-again byte for byte.
+typical mistakes typed in, one that raises, one that crashes its kernel, one that is not a
+notebook) is graded with the command an instructor runs. Three of them (partial credit, an error,
+not a notebook) are graded once more beside one that never finishes, under a time limit a few
+times what the slowest submission took: they must get their rows and feedback again byte for
+byte, and the one that never finishes only a row that says so.
 """
 
 import csv
 import io
 import math
+import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -74,7 +75,9 @@ CRASHES = "import os\nos._exit(3)"
 # The challenge trains five generators per arm; one per arm grades the same way in a fifth of
 # the time (each submission here would otherwise spend most of its time training).
 ALL_SEEDS, ONE_SEED = "SEEDS = range(5)", "SEEDS = range(1)"
-LOOPS = "while True:\n    pass"
+# Waits for something that never comes: it holds its grading slot until the time limit, as a
+# busy loop would, without taking a core from the tests running beside it.
+NEVER_ENDS = "import time\nwhile True:\n    time.sleep(1)"
 
 
 def _append_to_cell(nb, marker, code):
@@ -132,8 +135,8 @@ def made(tmp_path_factory):
     variant(solutions, subs / "carol.ipynb", with_mistakes)
     variant(student, subs / "dan.ipynb", raises)
     variant(student, subs / "erin.ipynb", lambda nb: _insert_first(nb, CRASHES))
-    variant(student, subs / "frank.ipynb", lambda nb: _insert_first(nb, LOOPS))
     (subs / "gina.ipynb").write_text("my answers are in the attached PDF\n")
+    variant(student, out / "never_ends" / "frank.ipynb", lambda nb: _insert_first(nb, NEVER_ENDS))
     return out, subs
 
 
@@ -144,46 +147,48 @@ def run_grade(subs, out_csv, assignment_dir, time_limit, jobs=2):
          str(jobs)], capture_output=True, text=True, cwd=ROOT)
 
 
-@pytest.fixture(scope="module")
-def time_limit(made, tmp_path_factory):
-    """A short limit, so the looping submission costs little: a few times what the solutions
-    take alone on this machine right now (a busy machine gets a longer one)."""
-    assignment_dir, subs = made
-    alone = tmp_path_factory.mktemp("alone")
-    shutil.copytree(subs / "alice", alone / "alice")
-    start = time.perf_counter()
-    result = run_grade(alone, alone / "grades.csv", assignment_dir, 600, jobs=1)
-    seconds = time.perf_counter() - start
-    assert result.returncode == 0 and "alice: graded" in result.stdout, result.stdout
-    return max(60, math.ceil(2.5 * seconds))
-
-
 AGAIN = ("carol", "dan", "gina")  # graded twice: partial credit, an error, not a notebook
+GRADED_LINE = re.compile(r"^(\w+): .* \((\d+) s\)$", re.MULTILINE)
+
+
+def rows_of(csv_bytes):
+    return {row["student"]: row for row in csv.DictReader(io.StringIO(csv_bytes.decode()))}
 
 
 @pytest.fixture(scope="module")
-def graded(made, time_limit, tmp_path_factory):
+def graded(made, tmp_path_factory):
     """Grade the folder with the instructor's command, then the students of AGAIN once more
-    (a second run of every submission would double the time for the same check)."""
+    beside frank, whose notebook never ends (a second run of every submission would double the
+    time for the same check).
+
+    The second run's limit is a few times the longest a submission took in the first (a busy
+    machine gets a longer one): short, so that frank costs little, and safe for the others.
+    """
     assignment_dir, subs = made
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
-    first = run_grade(subs, out, assignment_dir, time_limit)
+    first = run_grade(subs, out, assignment_dir, grade.DEFAULT_TIME_LIMIT)
     assert first.returncode == 0, first.stdout + first.stderr
-    first_csv = out.read_bytes()
-    feedback = {p.name: p.read_bytes() for p in grade.feedback_folder(out).iterdir()}
+    took = {student: int(seconds) for student, seconds in GRADED_LINE.findall(first.stdout)}
+    assert sorted(took) == ["alice", "bob", "carol", "dan", "erin", "gina"], first.stdout
+    time_limit = max(30, math.ceil(2.5 * max(took.values())))
     again = tmp_path_factory.mktemp("again")
     for student in AGAIN:
         shutil.copy(subs / f"{student}.ipynb", again / f"{student}.ipynb")
+    shutil.copy(assignment_dir / "never_ends" / "frank.ipynb", again / "frank.ipynb")
     again_out = again / "grades.csv"
     second = run_grade(again, again_out, assignment_dir, time_limit)
     assert second.returncode == 0, second.stdout + second.stderr
-    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(first_csv.decode()))}
-    return dict(csv=first_csv, rows=rows, feedback=feedback, out=out, first=first,
-                again_out=again_out)
+    first_csv, again_csv = out.read_bytes(), again_out.read_bytes()
+    feedback = {p.name: p.read_bytes() for p in grade.feedback_folder(out).iterdir()}
+    again_feedback = {p.name: p.read_bytes() for p in grade.feedback_folder(again_out).iterdir()}
+    return dict(csv=first_csv, rows=rows_of(first_csv), feedback=feedback, first=first,
+                again_csv=again_csv, again_rows=rows_of(again_csv),
+                again_feedback=again_feedback, time_limit=time_limit)
 
 
 def feedback_text(graded, student):
-    return graded["feedback"][f"{student}.md"].decode()
+    feedback = graded["again_feedback"] if student == "frank" else graded["feedback"]
+    return feedback[f"{student}.md"].decode()
 
 
 def test_the_student_notebook_has_starters_and_no_solution_or_test(made):
@@ -203,7 +208,8 @@ def test_the_gradebook_has_one_sorted_row_per_student(graded):
     assert lines[0].split(",") == ["student", *assignment.question_names(), "total",
                                    "grading_failed", "reason"]
     assert [line.split(",")[0] for line in lines[1:]] == ["alice", "bob", "carol", "dan", "erin",
-                                                         "frank", "gina"]
+                                                         "gina"]
+    assert list(graded["again_rows"]) == ["carol", "dan", "frank", "gina"]
 
 
 def test_the_solutions_get_full_marks(graded):
@@ -249,9 +255,9 @@ def test_each_typical_mistake_loses_exactly_its_cases(graded):
     ("frank", ["time limit of {limit} s exceeded"]),
     ("gina", ["not a notebook", "NotJSONError"]),
 ])
-def test_a_bad_submission_costs_only_its_row(graded, time_limit, student, words):
-    row = graded["rows"][student]
-    words = [word.format(limit=time_limit) for word in words]
+def test_a_bad_submission_costs_only_its_row(graded, student, words):
+    row = (graded["again_rows"] if student == "frank" else graded["rows"])[student]
+    words = [word.format(limit=graded["time_limit"]) for word in words]
     assert row["grading_failed"] == "yes" and row["total"] == ""
     for word in words:
         assert word in row["reason"], row["reason"]
@@ -259,14 +265,15 @@ def test_a_bad_submission_costs_only_its_row(graded, time_limit, student, words)
 
 
 def test_a_second_run_writes_the_same_bytes(graded):
+    # ... beside a submission that ran into the time limit
     first_lines = graded["csv"].decode().splitlines()
-    again_lines = graded["again_out"].read_text().splitlines()
+    again_lines = [line for line in graded["again_csv"].decode().splitlines()
+                   if not line.startswith("frank,")]
     assert again_lines == [first_lines[0]] + [line for line in first_lines[1:]
                                               if line.split(",")[0] in AGAIN]
-    again = {p.name: p.read_bytes()
-             for p in grade.feedback_folder(graded["again_out"]).iterdir()}
+    again = {name: text for name, text in graded["again_feedback"].items() if name != "frank.md"}
     assert again == {f"{s}.md": graded["feedback"][f"{s}.md"] for s in AGAIN}
-    assert "graded 3 of 7 submission(s)" in graded["first"].stdout
+    assert "graded 3 of 6 submission(s)" in graded["first"].stdout
 
 
 def test_an_interrupted_run_leaves_the_previous_gradebook(made, tmp_path):

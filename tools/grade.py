@@ -58,6 +58,7 @@ class Graded:
     student: str
     questions: dict = field(default_factory=dict)  # name -> {"score", "possible", "cases"}
     reason: str = ""
+    seconds: float = 0.0  # wall-clock time its grading took (logged, not in the gradebook)
 
     @property
     def failed(self):
@@ -186,6 +187,13 @@ def _last_line(log):
 
 def grade_submission(student, path, autograder, time_limit):
     """Grade one submission in its own sandboxed process; never raises for the student's sake."""
+    start = time.perf_counter()
+    row = _grade_in_sandbox(student, path, autograder, time_limit)
+    row.seconds = time.perf_counter() - start
+    return row
+
+
+def _grade_in_sandbox(student, path, autograder, time_limit):
     reason = _not_gradable(path)
     if reason:
         return Graded(student, reason=reason)
@@ -333,7 +341,7 @@ def grade_folder(submissions, out_csv, autograder, time_limit=DEFAULT_TIME_LIMIT
             row = future.result()
             rows.append(row)
             status = f"failed: {row.reason}" if row.failed else "graded"
-            log(f"{row.student}: {status}")
+            log(f"{row.student}: {status} ({row.seconds:.0f} s)")
     feedback = feedback_folder(out_csv)
     for row in rows:
         _write_atomically(feedback / f"{row.student}.md", feedback_markdown(row, columns))
