@@ -127,11 +127,14 @@ def open_page(browser, book_url):
     `open_page("chapters/02_matrix_view.html", dark=False)` returns a Playwright
     page whose explorers have rendered. When the test ends, the page must have
     made no request outside the site, no failed request, and logged no error.
+    `settle=True` also waits until the page has made no request for half a second,
+    so that what it loads late (MathJax's parts) is checked too: the tests over
+    every page do; a test of an explorer has no need to wait for it.
     """
     opened = []
 
     def _open(path: str, *, dark: bool = False, width: int = 1280, height: int = 900,
-              touch: bool = False):
+              touch: bool = False, settle: bool = False):
         # touch=True: a phone's touch screen (taps, mobile viewport rules); pass its width/height
         context = browser.new_context(
             viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light",
@@ -141,7 +144,8 @@ def open_page(browser, book_url):
         recorder = attach_request_recorder(page, book_url)
         opened.append((path, page, recorder))
         page.goto(book_url + path, wait_until="load")
-        page.wait_for_load_state("networkidle")
+        if settle:
+            page.wait_for_load_state("networkidle")
         if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
             page.wait_for_selector("[data-explorer]", timeout=15000)
         return page

@@ -3,6 +3,7 @@
 axe-core (from axe-playwright-python's wheel, which ships axe.min.js, so nothing is downloaded)
 checks every built page against the WCAG 2.0 and 2.1 A and AA rules, in the light and the dark
 theme, once its explorers and formulas have rendered; any serious or critical violation fails.
+Each page must also load clean, with a title (the open_page fixture checks its requests and log).
 The explorers' grids must also be whole: every gridcell sits in a row of a grid.
 
 Then each page with explorers opens on a phone-sized touch screen: every explorer fits the page
@@ -82,14 +83,27 @@ BROKEN_GRIDS_JS = """() => [
 ]"""
 
 
-@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+# The theme follows the reader's colour scheme as it changes (the page stays loaded). Wait until
+# it has switched and its colour transitions have ended, so colours are measured at rest.
+THEME_AT_REST_JS = """async () => {
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const transitions = document.getAnimations().filter((a) => a instanceof CSSTransition);
+  await Promise.all(transitions.map((a) => a.finished.catch(() => null)));
+  return document.documentElement.dataset.theme;
+}"""
+
+
 @pytest.mark.parametrize("path", pages())
-def test_no_serious_accessibility_violation(open_page, path, dark):
-    # A fresh page per theme: switching a loaded page measures colours mid-transition.
-    page = open_page(path, dark=dark)
+def test_no_serious_accessibility_violation(open_page, path):
+    page = open_page(path, settle=True)
+    assert page.title(), path
     wait_until_rendered(page)
     assert page.evaluate(BROKEN_GRIDS_JS) == []
-    assert serious_violations(page) == [], path
+    assert page.evaluate(THEME_AT_REST_JS) == "light"
+    assert serious_violations(page) == [], f"{path}, light theme"
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate(THEME_AT_REST_JS) == "dark"
+    assert serious_violations(page) == [], f"{path}, dark theme"
 
 
 # scrollWidth > clientWidth: something inside sticks out sideways (boxes that scroll their own
@@ -107,7 +121,7 @@ SNAPSHOT_JS = """(root) => ({
 
 @pytest.mark.parametrize("path", pages(with_explorers=True))
 def test_explorers_fit_a_phone_and_answer_a_tap(open_page, path):
-    page = open_page(path, **PHONE)
+    page = open_page(path, **PHONE, settle=True)
     wait_until_rendered(page)
     names = page.eval_on_selector_all("[data-explorer]", "els => els.map((e) => e.dataset.explorer)")
     assert names, f"{path}: no explorer rendered"
