@@ -157,20 +157,79 @@ def open_page(browser, book_url):
         assert problems == [], f"{path}: {problems}"
 
 
-@pytest.fixture
-def open_explorer(open_page):
-    """Open a page and return its explorer `name` as an ExplorerPage, scrolled into view.
+# Drops the explorers a page shows and renders them again from the page's widget state, as the
+# widget manager did when the page loaded. The manager puts each view in a "widget-subarea" just
+# before the script that holds it.
+RENDER_AGAIN_JS = """async () => {
+  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+  for (const script of views) {
+    const area = script.previousElementSibling;
+    if (area && area.classList.contains("widget-subarea")) area.remove();
+  }
+  document.activeElement && document.activeElement.blur();
+  const embed = await new Promise((resolve) =>
+    require(["@jupyter-widgets/html-manager/dist/libembed-amd"], resolve));
+  embed.renderWidgets(document.documentElement);
+  window.scrollTo(0, 0);
+  return views.length;
+}"""
 
-    `open_explorer("chapters/06_checkerboard.html", "overlap", dark=True)`; keyword
-    arguments go to `open_page`.
+ALL_RENDERED_JS = """(views) => document.querySelectorAll("[data-explorer]").length === views"""
+
+
+@pytest.fixture(scope="session")
+def loaded_pages(browser, book_url):
+    """This worker's pages already loaded, by (path, options), for the explorer tests.
+
+    Loading a page costs Chromium about 3 CPU-s, most of the browser layer's time; what a test
+    of an explorer changes is the explorer, so the next test on the same page gets the explorers
+    rendered afresh from the page's widget state instead of a new load.
     """
+    pages = {}
+    yield pages
+    for page, _ in pages.values():
+        page.context.close()
 
-    def _open(path: str, name: str, **kwargs) -> ExplorerPage:
-        explorer = ExplorerPage(open_page(path, **kwargs), name)
+
+@pytest.fixture
+def open_explorer(browser, book_url, loaded_pages):
+    """A page's explorer `name` as an ExplorerPage, scrolled into view, in its first state.
+
+    `open_explorer("chapters/06_checkerboard.html", "overlap", dark=True)`; keyword arguments
+    are those of `open_page`. The page may have served an earlier test: then its explorers are
+    rendered again. When the test ends, the page must have made no request outside the site, no
+    failed request, and logged no error.
+    """
+    used = []
+
+    def _open(path: str, name: str, *, dark: bool = False, width: int = 1280,
+              height: int = 900, touch: bool = False) -> ExplorerPage:
+        key = (path, dark, width, height, touch)
+        if key in loaded_pages:
+            page, recorder = loaded_pages[key]
+            page.mouse.move(0, 0)  # off every explorer, so no cell starts hovered
+            views = page.evaluate(RENDER_AGAIN_JS)
+            page.wait_for_function(ALL_RENDERED_JS, arg=views, timeout=15000)
+        else:
+            context = browser.new_context(
+                viewport={"width": width, "height": height},
+                color_scheme="dark" if dark else "light", has_touch=touch, is_mobile=touch,
+            )
+            page = context.new_page()
+            recorder = attach_request_recorder(page, book_url)
+            page.goto(book_url + path, wait_until="load")
+            page.wait_for_selector("[data-explorer]", timeout=15000)
+            loaded_pages[key] = (page, recorder)
+        used.append((path, recorder))
+        explorer = ExplorerPage(page, name)
         explorer.locator().scroll_into_view_if_needed()
         return explorer
 
-    return _open
+    yield _open
+    for path, recorder in used:
+        problems = recorder.problems()
+        recorder.clear()
+        assert problems == [], f"{path}: {problems}"
 
 
 @pytest.fixture
