@@ -120,6 +120,27 @@ def browser():
         chromium.close()
 
 
+def load_page(browser, book_url: str, path: str, *, dark: bool = False, width: int = 1280,
+              height: int = 900, touch: bool = False, settle: bool = False):
+    """A fresh context's page with `path` loaded and its explorers rendered, and its recorder.
+
+    touch=True: a phone's touch screen (taps, mobile viewport rules); pass its width/height.
+    settle=True: also wait until the page has made no request for half a second.
+    """
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light",
+        has_touch=touch, is_mobile=touch,
+    )
+    page = context.new_page()
+    recorder = attach_request_recorder(page, book_url)
+    page.goto(book_url + path, wait_until="load")
+    if settle:
+        page.wait_for_load_state("networkidle")
+    if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
+        page.wait_for_selector("[data-explorer]", timeout=15000)
+    return page, recorder
+
+
 @pytest.fixture
 def open_page(browser, book_url):
     """Open a page of the built book; after the test, assert it stayed clean.
@@ -133,21 +154,9 @@ def open_page(browser, book_url):
     """
     opened = []
 
-    def _open(path: str, *, dark: bool = False, width: int = 1280, height: int = 900,
-              touch: bool = False, settle: bool = False):
-        # touch=True: a phone's touch screen (taps, mobile viewport rules); pass its width/height
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light",
-            has_touch=touch, is_mobile=touch,
-        )
-        page = context.new_page()
-        recorder = attach_request_recorder(page, book_url)
+    def _open(path: str, **options):
+        page, recorder = load_page(browser, book_url, path, **options)
         opened.append((path, page, recorder))
-        page.goto(book_url + path, wait_until="load")
-        if settle:
-            page.wait_for_load_state("networkidle")
-        if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
-            page.wait_for_selector("[data-explorer]", timeout=15000)
         return page
 
     yield _open
@@ -196,7 +205,7 @@ def open_explorer(browser, book_url, loaded_pages):
     """A page's explorer `name` as an ExplorerPage, scrolled into view, in its first state.
 
     `open_explorer("chapters/06_checkerboard.html", "overlap", dark=True)`; keyword arguments
-    are those of `open_page`. The page may have served an earlier test: then its explorers are
+    are those of `open_page` but `settle`. The page may have served an earlier test: then its explorers are
     rendered again. When the test ends, the page must have made no request outside the site, no
     failed request, and logged no error.
     """
@@ -211,14 +220,8 @@ def open_explorer(browser, book_url, loaded_pages):
             views = page.evaluate(RENDER_AGAIN_JS)
             page.wait_for_function(ALL_RENDERED_JS, arg=views, timeout=15000)
         else:
-            context = browser.new_context(
-                viewport={"width": width, "height": height},
-                color_scheme="dark" if dark else "light", has_touch=touch, is_mobile=touch,
-            )
-            page = context.new_page()
-            recorder = attach_request_recorder(page, book_url)
-            page.goto(book_url + path, wait_until="load")
-            page.wait_for_selector("[data-explorer]", timeout=15000)
+            page, recorder = load_page(browser, book_url, path, dark=dark, width=width,
+                                       height=height, touch=touch)
             loaded_pages[key] = (page, recorder)
         used.append((path, recorder))
         explorer = ExplorerPage(page, name)
