@@ -96,8 +96,24 @@ def test_student_coding_exercises_execute_with_only_the_starters_failing(student
             assert "not implemented yet" in text, (cell.source, cell.outputs)
 
 
+def code_cells(nb):
+    return [(c.source, tags(c)) for c in nb.cells if c.cell_type == "code"]
+
+
 @pytest.mark.parametrize("name", ["12_exercises.ipynb", "14_challenge.ipynb"])
 def test_other_student_notebooks_execute_without_errors(student_dir, name):
+    chapter = nbformat.read(CHAPTERS / name, as_version=4)
+    student = nbformat.read(student_dir / name, as_version=4)
+    if code_cells(student) == code_cells(chapter):
+        # Only markdown was removed (the challenge's worked analysis): the student runs the
+        # chapter's own code, cell for cell, and layer 2 runs that code under nbval against these
+        # stored outputs, which must hold no error. Running it again here would retrain the
+        # challenge's twenty generators for nothing.
+        code = [c for c in chapter.cells if c.cell_type == "code"]
+        assert all(c.execution_count for c in code if c.source.strip())
+        assert not [c.source for c in code if "raises-exception" in tags(c)
+                    or any(o.output_type == "error" for o in c.outputs)]
+        return
     nb = _execute(student_dir / name)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.execution_count for c in code if c.source.strip())  # every cell ran
