@@ -5,9 +5,12 @@ anywidget and ipywidgets lab extensions), on a free 127.0.0.1 port with a token,
 with its own temporary workspaces, settings and runtime folders, and on a copy of
 the chapters so that Lab's autosave never touches the committed notebooks.
 
-Starting Lab costs seconds of both cores, so the Lab layer starts one server per test run
-(`shared_lab`) and opens each notebook there in a folder and a workspace of its own, shutting
-its kernel down afterwards; conftest stops the server when the run ends.
+Starting Lab costs seconds of both cores, and so does loading it in a page (about 7 CPU-s of
+the browser and the server, against about 3 for opening a notebook in a loaded Lab). So the Lab
+layer starts one server per test run (`shared_lab`) and loads Lab in one page (`shared_lab_page`),
+which opens each notebook in turn from a folder of its own, as the file browser would, and closes
+it and shuts its kernel down afterwards; conftest stops the server when the run ends. The server
+exposes the Lab application to the page (`window.jupyterapp`) for that.
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ def lab_server(python, root, env=None):
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
         f"--LabApp.workspaces_dir={work / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: open a notebook in a loaded Lab
     ]
     log = open(work / "server.log", "w")
     process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -152,9 +156,49 @@ def shared_lab(python=sys.executable) -> tuple[str, str, pathlib.Path]:
 
 
 def stop_shared_labs() -> None:
+    _SHARED_PAGES.clear()  # their browser has closed them (it closes before the session ends)
     while _SHARED_LABS:
         _, (stack, *_) = _SHARED_LABS.popitem()
         stack.close()
+
+
+# (browser, base URL) -> (the page with Lab loaded, the page errors it has raised)
+_SHARED_PAGES: dict[tuple[int, str], tuple] = {}
+
+
+def shared_lab_page(browser, base: str) -> tuple:
+    """(page, errors) of the one page that has (or will have) Lab from `base` loaded.
+
+    The page says yes to Lab's kernel dialog (ACCEPT_KERNEL_DIALOG); `errors` collects every
+    uncaught page error, so a user of the page compares what it adds. `drop_shared_lab_page`
+    discards it (a failed test may leave a dialog open), and the next user gets a fresh one.
+    """
+    key = (id(browser), base)
+    if key not in _SHARED_PAGES:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.add_init_script(ACCEPT_KERNEL_DIALOG)
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        _SHARED_PAGES[key] = (page, errors)
+    return _SHARED_PAGES[key]
+
+
+def drop_shared_lab_page(browser, base: str) -> None:
+    page, _ = _SHARED_PAGES.pop((id(browser), base), (None, None))
+    if page is not None:
+        page.context.close()
+
+
+# Closes every document in Lab's main area without asking to save it (the tests add cells).
+# Lab 4's shell lists them as an iterable; Lab 3's as a Lumino 1 iterator (next() until undefined).
+CLOSE_DOCUMENTS_JS = """() => {
+  const found = window.jupyterapp.shell.widgets("main");
+  const widgets = [];
+  if (typeof found[Symbol.iterator] === "function") widgets.push(...found);
+  else for (let w = found.next(); w !== undefined; w = found.next()) widgets.push(w);
+  widgets.forEach((widget) => widget.dispose());
+}"""
 
 
 def shut_down_sessions(base: str, token: str, path: str | None = None) -> None:
@@ -184,27 +228,36 @@ def wait_for_idle_kernel(base: str, token: str, name: str, timeout: float = 180)
 def notebook_in_lab(browser, notebook: str, explorer: str | None):
     """`notebook` open in Lab, all cells run and `explorer` (if any) rendered; yields the page.
 
-    The notebook is a copy alone in a folder of its own on the shared server, opened in a
-    workspace of its own by a fresh browser context, with a fresh kernel that is shut down
-    afterwards. The page must raise no uncaught error while the test uses it.
+    The notebook is a copy alone in a folder of its own on the shared server, opened in the
+    shared Lab page as the only document there, with a fresh kernel; afterwards it is closed and
+    its kernel shut down. The page must raise no uncaught error while the test uses it.
     """
     base, token, root = shared_lab()
     folder = f"page-{next(_PAGE_NUMBERS)}"
     (root / folder).mkdir()
     path = f"{folder}/{pathlib.Path(notebook).name}"
     shutil.copy(ROOT / notebook, root / path)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        page = context.new_page()
-        page.add_init_script(ACCEPT_KERNEL_DIALOG)
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        open_and_run_all(page, base, token, path, explorer, workspace=folder)
+    page, errors = shared_lab_page(browser, base)
+    before = len(errors)
+    with closed_afterwards(browser, page, base, token, path):
+        open_and_run_all(page, base, token, path, explorer, workspace="shared")
         yield page
+    assert errors[before:] == [], errors[before:]
+
+
+@contextlib.contextmanager
+def closed_afterwards(browser, page, base: str, token: str, path: str):
+    """Closes notebook `path` in the shared page and shuts its kernel down; drops the page on
+    an error, so that what went wrong cannot spill into the next notebook."""
+    try:
+        yield
+    except BaseException:
+        drop_shared_lab_page(browser, base)
+        raise
+    else:
+        page.evaluate(CLOSE_DOCUMENTS_JS)
     finally:
-        context.close()
         shut_down_sessions(base, token, path)
-    assert errors == [], errors
 
 
 def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, timeout_ms: int = 180_000,
@@ -252,8 +305,13 @@ ALL_CELLS_RUN = """() => {
 
 
 def _open_and_run_all(page, base, token, notebook, explorer, timeout_ms, workspace):
-    lab = f"{base}/lab/workspaces/{workspace}" if workspace else f"{base}/lab"
-    page.goto(f"{lab}/tree/{notebook}?token={token}")
+    if page.url.startswith(f"{base}/lab") and page.evaluate("() => 'jupyterapp' in window"):
+        # Lab is loaded: open the notebook as a double click in the file browser does.
+        page.evaluate("async (path) => { await window.jupyterapp.commands.execute("
+                      "'docmanager:open', { path, factory: 'Notebook' }); }", notebook)
+    else:
+        lab = f"{base}/lab/workspaces/{workspace}" if workspace else f"{base}/lab"
+        page.goto(f"{lab}/tree/{notebook}?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_ms)
     # "Run All" in a notebook whose kernel is not up yet is dropped: wait for it first.
     wait_for_idle_kernel(base, token, notebook, timeout=timeout_ms / 1000)

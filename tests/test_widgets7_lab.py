@@ -23,7 +23,8 @@ import urllib.request
 
 import browser_util
 import pytest
-from lab_util import ACCEPT_KERNEL_DIALOG, jupyterlab, open_and_run_all, run_code_below, shut_down_sessions
+from lab_util import (CLOSE_DOCUMENTS_JS, drop_shared_lab_page, jupyterlab, open_and_run_all,
+                      run_code_below, shared_lab_page, shut_down_sessions)
 from widgets7_util import widgets7_python
 
 pytestmark = pytest.mark.widgets7
@@ -43,13 +44,14 @@ TIMINGS = []  # (what, seconds), printed at the end of the module
 
 
 @pytest.fixture(scope="module")
-def lab3(pytestconfig):
+def lab3(pytestconfig, browser):
     """(base_url, token) of one JupyterLab 3.6 server with copies of the seven notebooks."""
     start = time.monotonic()
     python = widgets7_python()
     TIMINGS.append(("venv", time.monotonic() - start))
     with jupyterlab([f"chapters/{name}" for name in NOTEBOOKS], python=python) as server:
         yield server
+        drop_shared_lab_page(browser, server[0])
     with pytestconfig.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
         print("\nwidgets7 timings: " + ", ".join(f"{what} {seconds:.0f} s" for what, seconds in TIMINGS))
 
@@ -77,28 +79,32 @@ def unexpected_errors(errors: list[str], notebook: str) -> list[str]:
 
 @pytest.fixture
 def notebook_page(browser, lab3, request):
-    """open(notebook) -> a Lab 3 page with the notebook run; afterwards, no unexpected page error."""
+    """open(notebook) -> the Lab 3 page with the notebook run; afterwards, no unexpected page error.
+
+    One page loads Lab for the whole module and opens each notebook in turn; a test that fails
+    takes the page with it, so the next test starts from a freshly loaded Lab.
+    """
     base, token = lab3
-    opened = []
+    page, errors = shared_lab_page(browser, base)
+    opened = []  # (notebook, how many page errors came before it)
+    failed_before = request.session.testsfailed
 
     def open_notebook(notebook: str):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.add_init_script(ACCEPT_KERNEL_DIALOG)
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        opened.append((notebook, context, errors))
+        opened.append((notebook, len(errors)))
         start = time.monotonic()
-        workspace = f"{pathlib.Path(notebook).stem}-{len(opened)}"
-        open_and_run_all(page, base, token, notebook, NOTEBOOKS[notebook], timeout_ms=300_000, workspace=workspace)
+        open_and_run_all(page, base, token, notebook, NOTEBOOKS[notebook], timeout_ms=300_000, workspace="widgets7")
         TIMINGS.append((notebook, time.monotonic() - start))
         return page
 
     yield open_notebook
-    for notebook, context, errors in opened:
-        context.close()
-        assert unexpected_errors(errors, notebook) == [], errors
+    if request.session.testsfailed > failed_before:
+        drop_shared_lab_page(browser, base)
+    else:
+        page.evaluate(CLOSE_DOCUMENTS_JS)
     shut_down_sessions(base, token)  # so each notebook runs alone on the machine's cores
+    ends = [before for _, before in opened[1:]] + [len(errors)]
+    for (notebook, before), end in zip(opened, ends):
+        assert unexpected_errors(errors[before:end], notebook) == [], errors[before:end]
 
 
 def status(page, explorer: str) -> str:
