@@ -201,18 +201,18 @@ def loaded_pages(browser, book_url):
 
 
 @pytest.fixture
-def open_explorer(browser, book_url, loaded_pages):
-    """A page's explorer `name` as an ExplorerPage, scrolled into view, in its first state.
+def open_loaded_page(browser, book_url, loaded_pages):
+    """`open_page` for pages this worker may have loaded already (`loaded_pages`).
 
-    `open_explorer("chapters/06_checkerboard.html", "overlap", dark=True)`; keyword arguments
-    are those of `open_page` but `settle`. The page may have served an earlier test: then its explorers are
-    rendered again. When the test ends, the page must have made no request outside the site, no
-    failed request, and logged no error.
+    `open_loaded_page("chapters/06_checkerboard.html", dark=True)`; keyword arguments are those
+    of `open_page` but `settle`. A page that served an earlier test gets its explorers rendered
+    again, off the mouse and with nothing focused. When the test ends, the page must have made
+    no request outside the site, no failed request, and logged no error.
     """
     used = []
 
-    def _open(path: str, name: str, *, dark: bool = False, width: int = 1280,
-              height: int = 900, touch: bool = False) -> ExplorerPage:
+    def _open(path: str, *, dark: bool = False, width: int = 1280, height: int = 900,
+              touch: bool = False):
         key = (path, dark, width, height, touch)
         if key in loaded_pages:
             page, recorder = loaded_pages[key]
@@ -224,15 +224,29 @@ def open_explorer(browser, book_url, loaded_pages):
                                        height=height, touch=touch)
             loaded_pages[key] = (page, recorder)
         used.append((path, recorder))
-        explorer = ExplorerPage(page, name)
-        explorer.locator().scroll_into_view_if_needed()
-        return explorer
+        return page
 
     yield _open
     for path, recorder in used:
         problems = recorder.problems()
         recorder.clear()
         assert problems == [], f"{path}: {problems}"
+
+
+@pytest.fixture
+def open_explorer(open_loaded_page):
+    """A page's explorer `name` as an ExplorerPage, scrolled into view, in its first state.
+
+    `open_explorer("chapters/06_checkerboard.html", "overlap", dark=True)`; keyword arguments
+    are those of `open_loaded_page`.
+    """
+
+    def _open(path: str, name: str, **options) -> ExplorerPage:
+        explorer = ExplorerPage(open_loaded_page(path, **options), name)
+        explorer.locator().scroll_into_view_if_needed()
+        return explorer
+
+    return _open
 
 
 @pytest.fixture

@@ -34,13 +34,13 @@ def test_every_page_with_explorers_is_checked():
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_shows_the_live_explorers_and_not_the_picture(open_page, name):
+def test_page_shows_the_live_explorers_and_not_the_picture(open_loaded_page, name):
     bundles = explorer_bundles(name)
     assert bundles, f"{name}: no explorer output"
     for data in bundles:  # the picture was there to be chosen
         assert data[SVG].startswith("<svg") and data["text/plain"].startswith(CAPTION_START)
 
-    page = open_page(f"chapters/{name}.html")
+    page = open_loaded_page(f"chapters/{name}.html")
     page.wait_for_function("n => document.querySelectorAll('[data-explorer]').length === n",
                            arg=len(bundles), timeout=15000)
     outputs = page.locator(".cell_output")
