@@ -201,6 +201,15 @@ CLOSE_DOCUMENTS_JS = """() => {
 }"""
 
 
+def put_away(browser, page, base: str, failed: bool = False) -> None:
+    """Close what the shared page has open; after a failure, or with a dialog left open, drop
+    the page instead, so that nothing of it spills into the next notebook."""
+    if failed or page.locator(".jp-Dialog").count():
+        drop_shared_lab_page(browser, base)
+    else:
+        page.evaluate(CLOSE_DOCUMENTS_JS)
+
+
 def shut_down_sessions(base: str, token: str, path: str | None = None) -> None:
     """Stop the kernel of notebook `path` (every kernel when None), so the next notebook runs alone."""
     with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=10) as response:
@@ -247,15 +256,14 @@ def notebook_in_lab(browser, notebook: str, explorer: str | None):
 
 @contextlib.contextmanager
 def closed_afterwards(browser, page, base: str, token: str, path: str):
-    """Closes notebook `path` in the shared page and shuts its kernel down; drops the page on
-    an error, so that what went wrong cannot spill into the next notebook."""
+    """Puts notebook `path` away (`put_away`) and shuts its kernel down."""
     try:
         yield
     except BaseException:
-        drop_shared_lab_page(browser, base)
+        put_away(browser, page, base, failed=True)
         raise
     else:
-        page.evaluate(CLOSE_DOCUMENTS_JS)
+        put_away(browser, page, base)
     finally:
         shut_down_sessions(base, token, path)
 

@@ -23,8 +23,8 @@ import urllib.request
 
 import browser_util
 import pytest
-from lab_util import (CLOSE_DOCUMENTS_JS, drop_shared_lab_page, jupyterlab, open_and_run_all,
-                      run_code_below, shared_lab_page, shut_down_sessions)
+from lab_util import (drop_shared_lab_page, jupyterlab, open_and_run_all, put_away, run_code_below,
+                      shared_lab_page, shut_down_sessions)
 from widgets7_util import widgets7_python
 
 pytestmark = pytest.mark.widgets7
@@ -97,10 +97,7 @@ def notebook_page(browser, lab3, request):
         return page
 
     yield open_notebook
-    if request.session.testsfailed > failed_before:
-        drop_shared_lab_page(browser, base)
-    else:
-        page.evaluate(CLOSE_DOCUMENTS_JS)
+    put_away(browser, page, base, failed=request.session.testsfailed > failed_before)
     shut_down_sessions(base, token)  # so each notebook runs alone on the machine's cores
     ends = [before for _, before in opened[1:]] + [len(errors)]
     for (notebook, before), end in zip(opened, ends):
