@@ -248,17 +248,9 @@ def notebook_in_lab(browser, notebook: str, explorer: str | None):
     shutil.copy(ROOT / notebook, root / path)
     page, errors = shared_lab_page(browser, base)
     before = len(errors)
-    with closed_afterwards(browser, page, base, token, path):
+    try:
         open_and_run_all(page, base, token, path, explorer, workspace="shared")
         yield page
-    assert errors[before:] == [], errors[before:]
-
-
-@contextlib.contextmanager
-def closed_afterwards(browser, page, base: str, token: str, path: str):
-    """Puts notebook `path` away (`put_away`) and shuts its kernel down."""
-    try:
-        yield
     except BaseException:
         put_away(browser, page, base, failed=True)
         raise
@@ -266,6 +258,7 @@ def closed_afterwards(browser, page, base: str, token: str, path: str):
         put_away(browser, page, base)
     finally:
         shut_down_sessions(base, token, path)
+    assert errors[before:] == [], errors[before:]
 
 
 def open_and_run_all(page, base: str, token: str, notebook: str, explorer: str, timeout_ms: int = 180_000,
